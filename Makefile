@@ -1,0 +1,30 @@
+# lingo — the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: install run test clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,deploy]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Development server on 127.0.0.1:5000: SQLite in instance/, console SMS sender.
+run: install
+	LINGO_ENV=development $(FLASK) db upgrade
+	LINGO_ENV=development LINGO_SMS_BACKEND=console $(FLASK) run --host 127.0.0.1 --port 5000
+
+## The whole suite: SQLite always; MySQL/MariaDB and Redis too when
+## LINGO_TEST_MYSQL_URL / LINGO_TEST_REDIS_URL are set (as .ci/run does).
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache *.egg-info

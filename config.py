@@ -1,0 +1,94 @@
+"""Configuration classes for lingo.
+
+Pick one with ``LINGO_ENV`` (``production`` by default, ``development``,
+``testing``); then every key below can be overridden from the environment as
+``LINGO_<KEY>`` (``app.config.from_prefixed_env("LINGO")``, values parsed as
+JSON when they are JSON, e.g. ``LINGO_RETURN_CODE=true``).
+"""
+from __future__ import annotations
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    #: Signs tokens and keys the HMAC of verification codes. Must be set in production.
+    SECRET_KEY: str | None = None
+    #: SQLAlchemy URL; ``None`` means ``sqlite:///<instance>/lingo.sqlite``.
+    DATABASE_URL: str | None = None
+    #: Request bodies larger than this are refused (413 / invalid_input).
+    MAX_CONTENT_LENGTH = 64 * 1024
+    #: Stamped on every new user (platform ``app_id``).
+    APP_ID = ""
+    #: Timezone used to render platform/legacy timestamps.
+    TIMEZONE = "Asia/Shanghai"
+    #: Trusted reverse-proxy hops for ``X-Forwarded-*`` (0: ignore the headers).
+    PROXY_HOPS = 0
+
+    # Verification codes (SPEC §3)
+    CODE_TTL = 300
+    CODE_MAX_ATTEMPTS = 5
+    CODE_FAILURES_PER_HOUR = 20
+    CODE_RESEND_SECONDS = 60
+    CODE_SENDS_PER_DAY = 10
+    CODE_SENDS_PER_IP_HOUR = 20
+    #: ``"phone=code,email=code"`` fixed codes for app-store review accounts.
+    TEST_OTP = ""
+    #: Echo the code in the modern ``send_code`` response. Never in production.
+    RETURN_CODE = False
+    #: ``console`` (logs the message) or ``outbox`` (kept in memory, for tests).
+    SMS_BACKEND = "console"
+    #: Whether the console sender may print the code itself (development only).
+    CONSOLE_SHOWS_CODE = False
+
+    # Passwords (argon2id). memory in KiB; 19456 KiB = 19 MiB (OWASP minimum).
+    ARGON2_TIME_COST = 2
+    ARGON2_MEMORY_COST = 19456
+    ARGON2_PARALLELISM = 1
+
+    # Tokens and sessions (SPEC §4), seconds.
+    MODERN_ACCESS_TTL = 7200
+    MODERN_REFRESH_TTL = 30 * 24 * 3600
+    PLATFORM_ACCESS_TTL = 604800
+    PLATFORM_REFRESH_TTL = 30 * 24 * 3600
+    V4_TOKEN_TTL = 30 * 24 * 3600
+    JWT_ACCESS_TTL = 3600
+    JWT_REFRESH_TTL = 2592000
+    JWT_ISSUER = "lingo"
+
+    # Rate limiting (flask-limiter). Redis in production.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "lingo"
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    JSON_AS_ASCII = False
+
+
+class Development(Config):
+    """``make run``: SQLite in the instance folder, codes printed on the console."""
+
+    SECRET_KEY = "dev-only-insecure-secret-key"
+    CONSOLE_SHOWS_CODE = True
+
+
+class Testing(Config):
+    """The test suite: an in-memory SMS outbox and fixed secrets."""
+
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    SMS_BACKEND = "outbox"
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class Production(Config):
+    """Gunicorn behind nginx; refuses to start without a real secret key."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "production": Production,
+    "development": Development,
+    "testing": Testing,
+}

@@ -1,0 +1,125 @@
+"""lingo: one account service for four generations of mobile apps."""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+INSECURE_KEYS = {"", "dev-only-insecure-secret-key", "testing-secret-key-not-for-production", "change-me"}
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    Configuration: the class named by ``LINGO_ENV`` (``production`` by
+    default), then every ``LINGO_<KEY>`` environment variable, then
+    ``test_config``.
+
+    :raises RuntimeError: in production without a real ``SECRET_KEY`` or with
+        ``RETURN_CODE`` on.
+    """
+    import config as config_module
+
+    app = Flask(__name__, instance_relative_config=True)
+    env = (test_config or {}).get("ENV_NAME") or os.environ.get("LINGO_ENV", "production")
+    try:
+        app.config.from_object(config_module.CONFIGS[env])
+    except KeyError:
+        raise RuntimeError(f"LINGO_ENV must be one of {sorted(config_module.CONFIGS)}, not {env!r}")
+    app.config.from_prefixed_env("LINGO")
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config["ENV_NAME"] = env
+    _check_config(app)
+    _configure_database(app)
+
+    if app.config["PROXY_HOPS"]:
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    register_extensions(app)
+    register_dialects(app)
+    register_commands(app)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    if app.config["ENV_NAME"] != "production":
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key in INSECURE_KEYS or len(key) < 32:
+        raise RuntimeError("production needs LINGO_SECRET_KEY: a random secret of at least 32 characters")
+    if app.config.get("RETURN_CODE"):
+        raise RuntimeError("RETURN_CODE must be off in production")
+
+
+def _configure_database(app: Flask) -> None:
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        os.makedirs(app.instance_path, exist_ok=True)
+        url = "sqlite:///" + os.path.join(app.instance_path, "lingo.sqlite")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    elif url.startswith("mysql") or url.startswith("mariadb"):
+        # READ COMMITTED: a request that loses an insert race sees the winner's row.
+        options.setdefault("isolation_level", "READ COMMITTED")
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_recycle", 280)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _sqlite_transactions(engine: Any) -> None:
+    """Make pysqlite honour SAVEPOINT and take the write lock at BEGIN.
+
+    pysqlite's own transaction handling breaks savepoints; ``BEGIN IMMEDIATE``
+    makes concurrent writers queue (busy timeout) instead of failing on a lock
+    upgrade. See SQLAlchemy's "Serializable isolation / Savepoints" notes.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
+        dbapi_connection.execute("PRAGMA busy_timeout=30000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind db, migrations, the limiter and the senders to ``app``."""
+    from . import models  # noqa: F401  (register the tables)
+    from . import senders
+    from .extensions import db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    limiter.init_app(app)
+    senders.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_transactions(db.engine)
+
+
+def register_dialects(app: Flask) -> None:
+    """Register every dialect's blueprint and the error handlers."""
+    from . import dialects
+    from .dialects import modern, shared
+
+    dialects.init_app(app, [modern.DIALECT])
+    app.register_blueprint(shared.bp)
+
+
+def register_commands(app: Flask) -> None:
+    """Add lingo's ``flask`` CLI commands."""
+    from . import cli
+
+    cli.init_app(app)

@@ -1,0 +1,8 @@
+"""``flask`` commands that call the services."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register lingo's CLI commands on ``app``."""

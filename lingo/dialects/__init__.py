@@ -1,0 +1,118 @@
+"""Wire dialects: each parses requests and renders results in its own envelope.
+
+A :class:`Dialect` names its URL prefixes, its blueprint and the one
+dictionary that maps every :class:`~lingo.errors.Error` to its rendering.
+Errors (domain errors, unknown paths, wrong methods, oversize bodies, server
+faults) are handled here, at application level, and rendered by the dialect
+that owns the request: the one its view chose (``g.dialect``), else the one
+whose prefix matches the path best.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError, Error
+
+log = logging.getLogger("lingo.errors")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One wire dialect.
+
+    :ivar name: short name (``modern``, ``platform``, ``v4``, ``its``).
+    :ivar prefixes: URL prefixes whose unmatched paths this dialect renders.
+    :ivar blueprint: its routes.
+    :ivar errors: every :class:`Error` mapped to this dialect's rendering data.
+    :ivar render_error: turns a :class:`DomainError` into a response.
+    """
+
+    name: str
+    prefixes: tuple[str, ...]
+    blueprint: Blueprint
+    errors: Mapping[Error, Any]
+    render_error: Callable[[DomainError], Response]
+
+    def use(self) -> None:
+        """Make this dialect render the current request's errors."""
+        g.dialect = self
+
+
+HTTP_ERRORS = {
+    400: Error.INVALID_INPUT,
+    401: Error.INVALID_TOKEN,
+    403: Error.FORBIDDEN,
+    404: Error.NO_SUCH_PATH,
+    405: Error.METHOD_NOT_ALLOWED,
+    413: Error.PAYLOAD_TOO_LARGE,
+    429: Error.RATE_LIMITED,
+    503: Error.SERVICE_UNAVAILABLE,
+}
+
+
+def dialect_for_path(path: str) -> Dialect:
+    """The dialect with the longest prefix matching ``path`` (the first one otherwise)."""
+    dialects: list[Dialect] = current_app.extensions["lingo.dialects"]
+    best, best_len = dialects[0], -1
+    for dialect in dialects:
+        for prefix in dialect.prefixes:
+            if (path == prefix or path.startswith(prefix.rstrip("/") + "/")) and len(prefix) > best_len:
+                best, best_len = dialect, len(prefix)
+    return best
+
+
+def current_dialect() -> Dialect:
+    """The dialect rendering the current request."""
+    return g.get("dialect") or dialect_for_path(request.path)
+
+
+def render(err: DomainError) -> Response:
+    """Render a domain error in the current request's dialect."""
+    return current_dialect().render_error(err)
+
+
+def _on_http_error(exc: HTTPException) -> Response:
+    error = HTTP_ERRORS.get(exc.code or 500, Error.INTERNAL)
+    detail = None
+    if error is Error.INVALID_INPUT:
+        detail = [{"loc": ["body"], "msg": "Malformed request", "type": "value_error"}]
+    response = render(DomainError(error, details=detail))
+    if error is Error.METHOD_NOT_ALLOWED and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def _on_database_down(exc: Exception) -> Response:
+    if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not exc.connection_invalidated:
+        return _on_unexpected(exc)
+    log.error("database unavailable: %s", type(exc).__name__)
+    return render(DomainError(Error.SERVICE_UNAVAILABLE))
+
+
+def _on_unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return render(DomainError(Error.INTERNAL))
+
+
+def init_app(app: Flask, dialects: list[Dialect]) -> None:
+    """Register the dialects' blueprints and the application-level error handlers."""
+    app.extensions["lingo.dialects"] = list(dialects)
+    by_blueprint = {d.blueprint.name: d for d in dialects}
+    for dialect in dialects:
+        app.register_blueprint(dialect.blueprint)
+
+    @app.before_request
+    def _choose_dialect() -> None:
+        if request.blueprint in by_blueprint:
+            g.dialect = by_blueprint[request.blueprint]
+
+    app.register_error_handler(DomainError, render)
+    app.register_error_handler(HTTPException, _on_http_error)
+    app.register_error_handler(DBAPIError, _on_database_down)
+    app.register_error_handler(Exception, _on_unexpected)

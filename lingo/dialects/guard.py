@@ -1,0 +1,28 @@
+"""The token guard every dialect uses for endpoints that need a user."""
+from __future__ import annotations
+
+from flask import g
+
+from .. import clock
+from ..models import Session, User
+from ..services import sessions
+from .parsing import bearer_token
+
+
+def current_user() -> User:
+    """The user behind the request's access token (any dialect's token).
+
+    Accepts ``Authorization: Bearer <t>`` and ``Authorization: Token <t>``;
+    the session and user are loaded in one query.
+
+    :raises lingo.errors.DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
+    """
+    if "user" not in g:
+        g.user, g.auth_session = sessions.authenticate(bearer_token(), clock.now())
+    return g.user
+
+
+def current_session() -> Session:
+    """The session behind the request's access token (see :func:`current_user`)."""
+    current_user()
+    return g.auth_session

@@ -1,0 +1,107 @@
+"""Routes of the modern dialect: parse, call a service, render."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from ... import clock
+from ...senders import sms_sender
+from ...services import accounts, codes, sessions
+from ...services.identity import modern_phone
+from .. import Dialect, guard
+from ..parsing import client_ip, json_body, load
+from . import schemas
+from .render import ERRORS, ok, render_error
+
+bp = Blueprint("modern", __name__, url_prefix="/api/auth")
+admin_prefix = "/api/admin"
+
+
+def token_policy() -> sessions.TokenPolicy:
+    """Opaque access + refresh tokens, ``token_type`` bearer."""
+    cfg = current_app.config
+    return sessions.TokenPolicy(
+        "modern", sessions.urlsafe_token, cfg["MODERN_ACCESS_TTL"], cfg["MODERN_REFRESH_TTL"]
+    )
+
+
+def _tokens(sign_in: accounts.SignIn) -> dict[str, Any]:
+    return {
+        "access_token": sign_in.tokens.access_token,
+        "token_type": "bearer",
+        "refresh_token": sign_in.tokens.refresh_token,
+        "is_new_user": sign_in.is_new_user,
+    }
+
+
+def send_code(body: dict[str, Any]) -> Response:
+    """``POST /api/auth/send_code {phone}`` → ``{expire_in, code}``.
+
+    Reached through :mod:`lingo.dialects.shared` (the path is shared with the
+    platform dialect). ``code`` is ``""`` unless ``RETURN_CODE`` is on.
+    """
+    args = load(schemas.PhoneSchema(), body)
+    code = codes.send(
+        modern_phone(args["phone"]), ip=client_ip(), now=clock.now(), sender=sms_sender()
+    )
+    cfg = current_app.config
+    return ok({"expire_in": cfg["CODE_TTL"], "code": code if cfg["RETURN_CODE"] else ""})
+
+
+@bp.post("/phone_login")
+def phone_login() -> Response:
+    """``POST /api/auth/phone_login {phone, password}``: sign in; unregistered → 404."""
+    args = load(schemas.PhoneLoginSchema(), json_body())
+    sign_in = accounts.login_with_password(
+        modern_phone(args["phone"]), args["password"], token_policy(), ip=client_ip(), now=clock.now()
+    )
+    return ok(_tokens(sign_in))
+
+
+@bp.post("/phone_code_login")
+def phone_code_login() -> Response:
+    """``POST /api/auth/phone_code_login {phone, code}``: sign in, registering if new."""
+    args = load(schemas.PhoneCodeSchema(), json_body())
+    sign_in = accounts.login_with_code(
+        modern_phone(args["phone"]), args["code"], token_policy(), ip=client_ip(), now=clock.now()
+    )
+    return ok(_tokens(sign_in))
+
+
+@bp.post("/set_password_by_code")
+def set_password_by_code() -> Response:
+    """``POST /api/auth/set_password_by_code {phone, code, new_password}`` → ``{}``.
+
+    Every session of the user is revoked.
+    """
+    args = load(schemas.SetPasswordSchema(), json_body())
+    accounts.reset_password_with_code(
+        modern_phone(args["phone"]), args["code"], args["new_password"], now=clock.now()
+    )
+    return ok({})
+
+
+@bp.post("/refresh")
+def refresh() -> Response:
+    """``POST /api/auth/refresh {refresh_token}``: rotate; a reused token revokes the session."""
+    args = load(schemas.RefreshSchema(), json_body())
+    issued = sessions.rotate(args["refresh_token"], token_policy(), now=clock.now())
+    return ok({"access_token": issued.access_token, "token_type": "bearer",
+               "refresh_token": issued.refresh_token})
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """``POST /api/auth/logout`` (bearer): revoke this session."""
+    sessions.revoke_session(guard.current_session().id, now=clock.now())
+    return ok({})
+
+
+DIALECT = Dialect(
+    name="modern",
+    prefixes=("/api/auth", admin_prefix, "/"),
+    blueprint=bp,
+    errors=ERRORS,
+    render_error=render_error,
+)

@@ -1,0 +1,52 @@
+"""Request schemas of the modern dialect."""
+from __future__ import annotations
+
+from marshmallow import ValidationError, validate, validates
+
+from ...services import passwords
+from ...services.identity import modern_phone
+from ..parsing import BaseSchema, Str
+
+
+class PhoneSchema(BaseSchema):
+    """``{phone}``: a mainland mobile or an E.164 number."""
+
+    phone = Str(required=True)
+
+    @validates("phone")
+    def _phone(self, value: str, **_: object) -> None:
+        try:
+            modern_phone(value)
+        except ValueError as exc:
+            raise ValidationError(f"Value error, {exc}") from exc
+
+
+class PhoneLoginSchema(PhoneSchema):
+    """``{phone, password}``."""
+
+    password = Str(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class PhoneCodeSchema(PhoneSchema):
+    """``{phone, code}``."""
+
+    code = Str(required=True, validate=validate.Length(max=64))
+
+
+class SetPasswordSchema(PhoneCodeSchema):
+    """``{phone, code, new_password}`` (8–128 characters)."""
+
+    new_password = Str(required=True)
+
+    @validates("new_password")
+    def _new_password(self, value: str, **_: object) -> None:
+        try:
+            passwords.check_policy(value, passwords.MODERN_POLICY)
+        except ValueError as exc:
+            raise ValidationError(f"Value error, {exc}") from exc
+
+
+class RefreshSchema(BaseSchema):
+    """``{refresh_token}``."""
+
+    refresh_token = Str(required=True)

@@ -1,0 +1,160 @@
+"""Request parsing shared by the dialects: JSON bodies, marshmallow loads, client IP.
+
+Validation failures become ``INVALID_INPUT`` with FastAPI-style details
+(``{"loc": [...], "msg": ..., "type": ...}``) that every dialect can render.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from ..errors import DomainError, Error
+
+#: pydantic-style messages and the error type each one stands for.
+MESSAGE_TYPES = {
+    "Field required": "missing",
+    "Input should be a valid string": "string_type",
+    "Input should be a valid integer": "int_type",
+    "Input should be a valid boolean": "bool_type",
+    "Input should be a valid list": "list_type",
+}
+
+
+class Str(fields.String):
+    """A string field with pydantic-style messages."""
+
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be a valid string",
+        "invalid": "Input should be a valid string",
+        "invalid_utf8": "Input should be a valid string",
+    }
+
+
+class Int(fields.Integer):
+    """A strict integer field (``true`` and ``"1"`` are not integers)."""
+
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be a valid integer",
+        "invalid": "Input should be a valid integer",
+        "too_large": "Input should be a valid integer",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class Bool(fields.Boolean):
+    """A strict boolean field: only JSON ``true`` / ``false``."""
+
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be a valid boolean",
+        "invalid": "Input should be a valid boolean",
+    }
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class BaseSchema(Schema):
+    """Ignores unknown fields (old clients send extras)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _has_bad_text(value: Any) -> bool:
+    """Whether any string inside ``value`` cannot be stored as UTF-8 (lone surrogates, NUL)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_bad_text(k) or _has_bad_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_bad_text(v) for v in value)
+    return False
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; an empty body counts as ``{}``.
+
+    :raises DomainError: ``INVALID_INPUT`` for malformed JSON, a non-object
+        body or unstorable text; ``PAYLOAD_TOO_LARGE`` past ``MAX_CONTENT_LENGTH``
+        (raised by Werkzeug as 413 and rendered as such).
+    """
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise DomainError(
+            Error.INVALID_INPUT,
+            "JSON decode error",
+            details=[{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}],
+        )
+    if not isinstance(data, dict):
+        msg = "Input should be a valid dictionary or object to extract fields from"
+        raise DomainError(
+            Error.INVALID_INPUT, msg, details=[{"loc": ["body"], "msg": msg, "type": "model_attributes_type"}]
+        )
+    check_text(data, ["body"])
+    return data
+
+
+def check_text(data: Any, loc: list[str | int]) -> None:
+    """Refuse strings that contain NUL or lone surrogates.
+
+    :raises DomainError: ``INVALID_INPUT``.
+    """
+    if _has_bad_text(data):
+        msg = "Input contains characters that are not allowed"
+        raise DomainError(Error.INVALID_INPUT, msg, details=[{"loc": loc, "msg": msg, "type": "string_unicode"}])
+
+
+def load(schema: Schema, data: dict[str, Any], loc: str = "body") -> dict[str, Any]:
+    """Validate ``data`` with ``schema``.
+
+    :raises DomainError: ``INVALID_INPUT`` listing every bad field.
+    """
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        details = []
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        for field, msgs in messages.items():
+            for msg in msgs if isinstance(msgs, list) else [str(msgs)]:
+                where = [loc] if field == "_schema" else [loc, field]
+                details.append({"loc": where, "msg": str(msg), "type": MESSAGE_TYPES.get(str(msg), "value_error")})
+        raise DomainError(Error.INVALID_INPUT, details[0]["msg"], details=details)
+
+
+def client_ip() -> str:
+    """The client's address (``ProxyFix`` has already applied ``PROXY_HOPS``)."""
+    return request.remote_addr or ""
+
+
+def bearer_token() -> str:
+    """The token from ``Authorization: Bearer <t>`` or ``Authorization: Token <t>``, or ``""``."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() in ("bearer", "token"):
+        return token.strip()
+    return ""

@@ -1,0 +1,180 @@
+"""Accounts: find, create, sign in and change passwords (SPEC §2).
+
+The functions named for a use case (``login_with_code``, ``register`` …)
+commit; the small helpers run in the caller's transaction.
+"""
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import DomainError, Error
+from ..extensions import db
+from ..models import User
+from . import codes, passwords, sessions
+from .identity import PHONE, Account
+from .sessions import Issued, TokenPolicy
+
+ALNUM = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The result of a sign-in: who, their new tokens, and whether they were just created."""
+
+    user: User
+    tokens: Issued
+    is_new_user: bool
+
+
+def find_user(account: Account) -> User | None:
+    """The user owning ``account`` (by E.164 phone or lower-cased email), or ``None``."""
+    column = User.e164 if account.kind == PHONE else User.email
+    return db.session.execute(select(User).where(column == account.key)).scalar_one_or_none()
+
+
+def _new_user(account: Account, *, now: datetime, password_hash: str | None, nickname: str) -> User:
+    """Insert a user inside a savepoint.
+
+    :raises DomainError: ``ALREADY_REGISTERED`` when the phone or email is taken
+        (also when another request registered it a moment ago).
+    """
+    user = User(
+        user_id=uuid.uuid4().hex,
+        openid="".join(secrets.choice(ALNUM) for _ in range(40)),
+        area=account.area,
+        phone=account.national,
+        e164=account.key if account.kind == PHONE else None,
+        email=None if account.kind == PHONE else account.key,
+        username=account.username,
+        nickname=nickname,
+        avatar="",
+        gender=2,
+        address="",
+        role=0,
+        is_active=True,
+        permissions=[],
+        device_identifier="",
+        app_id=current_app.config["APP_ID"],
+        password_hash=password_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError as exc:
+        raise DomainError(Error.ALREADY_REGISTERED) from exc
+    return user
+
+
+def _live(user: User | None) -> User:
+    if user is None:
+        raise DomainError(Error.NOT_REGISTERED)
+    if not user.is_active:
+        raise DomainError(Error.ACCOUNT_DISABLED)
+    return user
+
+
+def check_password(account: Account, password: str, *, now: datetime) -> User:
+    """Authenticate by password; rehash when the argon2 parameters changed.
+
+    :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED``,
+        ``PASSWORD_NOT_SET`` or ``WRONG_PASSWORD``.
+    """
+    user = _live(find_user(account))
+    if not user.password_hash:
+        raise DomainError(Error.PASSWORD_NOT_SET)
+    ok, new_hash = passwords.verify_password(user.password_hash, password)
+    if not ok:
+        raise DomainError(Error.WRONG_PASSWORD)
+    if new_hash:
+        user.password_hash = new_hash
+    return user
+
+
+def login_with_password(
+    account: Account, password: str, policy: TokenPolicy, *, ip: str, now: datetime
+) -> SignIn:
+    """Password sign-in that opens a session. Commits.
+
+    :raises DomainError: see :func:`check_password`.
+    """
+    user = check_password(account, password, now=now)
+    issued = sessions.open_session(user, policy, ip=ip, now=now)
+    db.session.commit()
+    return SignIn(user, issued, False)
+
+
+def login_with_code(
+    account: Account, code: object, policy: TokenPolicy, *, ip: str, now: datetime,
+    use: str = codes.LOGIN,
+) -> SignIn:
+    """Code sign-in that registers the account when it is new. Commits.
+
+    :raises DomainError: ``INVALID_CODE`` or ``ACCOUNT_DISABLED``.
+    """
+    codes.verify(account, code, use=use, now=now)
+    user = find_user(account)
+    created = False
+    if user is None:
+        try:
+            user = _new_user(account, now=now, password_hash=None, nickname="")
+            created = True
+        except DomainError:
+            user = find_user(account)  # registered by a concurrent request: sign in
+            if user is None:
+                raise
+    if not user.is_active:
+        db.session.rollback()
+        raise DomainError(Error.ACCOUNT_DISABLED)
+    issued = sessions.open_session(user, policy, ip=ip, now=now)
+    db.session.commit()
+    return SignIn(user, issued, created)
+
+
+def register(
+    account: Account, code: object, password: str, *, now: datetime, nickname: str = "",
+    use: str = codes.REGISTER,
+) -> User:
+    """Register a new account with a code and a password (caller opens the session).
+
+    The password is hashed before the database is touched, and the code is only
+    consumed when the account is free. Does not commit.
+
+    :raises DomainError: ``ALREADY_REGISTERED`` or ``INVALID_CODE``.
+    """
+    password_hash = passwords.hash_password(password)
+    if find_user(account) is not None:
+        raise DomainError(Error.ALREADY_REGISTERED)
+    codes.verify(account, code, use=use, now=now)
+    return _new_user(account, now=now, password_hash=password_hash, nickname=nickname)
+
+
+def set_password(user: User, new_password: str, *, now: datetime) -> None:
+    """Replace a user's password and revoke every session they have (caller commits)."""
+    user.password_hash = passwords.hash_password(new_password)
+    user.updated_at = now
+    sessions.revoke_user_sessions(user.id, now=now)
+
+
+def reset_password_with_code(account: Account, code: object, new_password: str, *, now: datetime) -> User:
+    """Set a new password proven by a code; every session of the user is revoked. Commits.
+
+    :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED`` or ``INVALID_CODE``.
+    """
+    new_hash = passwords.hash_password(new_password)
+    user = _live(find_user(account))
+    codes.verify(account, code, use=codes.RESET, now=now)
+    user.password_hash = new_hash
+    user.updated_at = now
+    sessions.revoke_user_sessions(user.id, now=now)
+    db.session.commit()
+    return user

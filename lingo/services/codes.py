@@ -1,0 +1,190 @@
+"""Verification codes (SPEC §3): send with limits, verify single-use with attempt limits."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..errors import DomainError, Error
+from ..extensions import db
+from ..models import VerificationCode
+from ..models.code import PURPOSE_ANY, PURPOSE_REGISTER, PURPOSE_RESET
+from ..senders.sms import CodeSender
+from . import throttles
+from .identity import Account, email_account, modern_phone
+
+#: What a code is being used for, and which purposes of code may serve it.
+LOGIN = "login"
+REGISTER = "register"
+RESET = "reset"
+ACCEPTS = {
+    LOGIN: {PURPOSE_ANY},
+    REGISTER: {PURPOSE_ANY, PURPOSE_REGISTER},
+    RESET: {PURPOSE_ANY, PURPOSE_RESET},
+}
+#: A TEST_OTP code never expires.
+NEVER = datetime(9999, 12, 31)
+
+
+def code_hash(account_key: str, code: str) -> str:
+    """HMAC-SHA256 of ``account:code`` under the secret key, hex."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{account_key}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _parse_test_otp(spec: str) -> dict[str, str]:
+    fixed: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        who, sep, code = item.partition("=")
+        if not sep or not code.strip().isdigit():
+            raise RuntimeError(f"TEST_OTP entry {item!r} is not 'account=digits'")
+        who = who.strip()
+        account = email_account(who) if "@" in who else modern_phone(who)
+        fixed[account.key] = code.strip()
+    return fixed
+
+
+def test_otp(account: Account) -> str | None:
+    """The fixed review code configured for ``account`` in ``TEST_OTP``, if any."""
+    spec = current_app.config.get("TEST_OTP") or ""
+    return _parse_test_otp(str(spec)).get(account.key) if spec else None
+
+
+def _limit_keys(account: Account, ip: str) -> list[tuple[str, int, int, Error]]:
+    cfg = current_app.config
+    return [
+        (f"send-ip:{ip}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
+        (f"send-gap:{account.key}", 1, cfg["CODE_RESEND_SECONDS"], Error.SEND_TOO_FREQUENT),
+        (f"send-day:{account.key}", cfg["CODE_SENDS_PER_DAY"], 86400, Error.SEND_TOO_FREQUENT),
+    ]
+
+
+def send(
+    account: Account,
+    *,
+    ip: str,
+    now: datetime,
+    sender: CodeSender,
+    purpose: str = PURPOSE_ANY,
+) -> str:
+    """Issue a new code for ``account`` and deliver it; the previous code dies.
+
+    Limits (per IP per hour, one per ``CODE_RESEND_SECONDS``, per day) are taken
+    first; when one is used up nothing is sent. When delivery fails the new code
+    is killed and the limits are given back. Commits.
+
+    :returns: the code (for ``RETURN_CODE`` only; never log it).
+    :raises DomainError: ``RATE_LIMITED``, ``SEND_TOO_FREQUENT``, or the sender's error.
+    """
+    limits = _limit_keys(account, ip)
+    for key, limit, window, error in limits:
+        if not throttles.take(key, limit, window, now):
+            db.session.rollback()
+            raise DomainError(error)
+    fixed = test_otp(account)
+    code = fixed or f"{secrets.randbelow(10**6):06d}"
+    ttl = current_app.config["CODE_TTL"]
+    db.session.execute(
+        update(VerificationCode)
+        .where(VerificationCode.account == account.key, VerificationCode.active.is_(True))
+        .values(active=False)
+        .execution_options(synchronize_session=False)
+    )
+    row = VerificationCode(
+        account=account.key,
+        purpose=purpose,
+        code_hash=code_hash(account.key, code),
+        attempts=0,
+        active=True,
+        expires_at=NEVER if fixed else now + timedelta(seconds=ttl),
+        ip=ip[:45],
+        created_at=now,
+    )
+    db.session.add(row)
+    db.session.commit()
+    if fixed:
+        return code  # review accounts: nothing is sent
+    try:
+        sender.send_code(account.key, code, ttl)
+    except DomainError:
+        db.session.execute(
+            update(VerificationCode).where(VerificationCode.id == row.id).values(active=False)
+        )
+        for key, *_ in limits:
+            throttles.give_back(key)
+        db.session.commit()
+        raise
+    return code
+
+
+def verify(account: Account, code: object, *, use: str, now: datetime, consume: bool = True) -> None:
+    """Check ``code`` for ``account``; when ``consume``, use it up (single use).
+
+    The consuming update is conditional and runs in the caller's transaction:
+    of two requests racing with one code exactly one succeeds, and the caller's
+    commit makes it final. A wrong code is counted (5 per code, 20 per account
+    per hour) and committed at once.
+
+    :raises DomainError: ``INVALID_CODE`` when wrong, expired, used, killed,
+        of the wrong purpose, or when the account's failures are used up.
+    """
+    cfg = current_app.config
+    max_attempts = cfg["CODE_MAX_ATTEMPTS"]
+    fail_key = f"code-fail:{account.key}"
+    fail_limit = cfg["CODE_FAILURES_PER_HOUR"]
+    if throttles.used_up(fail_key, fail_limit, 3600, now):
+        db.session.rollback()
+        raise DomainError(Error.INVALID_CODE)
+    row = db.session.execute(
+        select(VerificationCode)
+        .where(VerificationCode.account == account.key, VerificationCode.active.is_(True))
+        .order_by(VerificationCode.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    live = (
+        row is not None
+        and row.purpose in ACCEPTS[use]
+        and row.expires_at > now
+        and row.attempts < max_attempts
+        and row.used_at is None
+    )
+    right = (
+        live
+        and isinstance(code, str)
+        and hmac.compare_digest(row.code_hash, code_hash(account.key, code))
+    )
+    if right:
+        if not consume:
+            return
+        live_now = (
+            VerificationCode.id == row.id,
+            VerificationCode.active.is_(True),
+            VerificationCode.used_at.is_(None),
+            VerificationCode.attempts < max_attempts,
+        )
+        result = db.session.execute(
+            update(VerificationCode)
+            .where(*live_now)
+            .values(used_at=now, active=False)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            return
+        db.session.rollback()
+        raise DomainError(Error.INVALID_CODE)
+    if live:
+        db.session.execute(
+            update(VerificationCode)
+            .where(VerificationCode.id == row.id)
+            .values(attempts=VerificationCode.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    throttles.take(fail_key, fail_limit, 3600, now)
+    db.session.commit()
+    raise DomainError(Error.INVALID_CODE)

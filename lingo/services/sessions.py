@@ -1,0 +1,245 @@
+"""Sessions and tokens (SPEC §4): issue, authenticate, rotate, revoke.
+
+Tokens are random (or, for image-to-sound, signed JWTs carrying the session
+id) and only their SHA-256 is stored; every token points at a session row, so
+revoking the session kills them all.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import jwt
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..errors import DomainError, Error
+from ..extensions import db
+from ..models import Session, SessionToken, User
+from ..models.session import ACCESS, REFRESH
+
+ALNUM = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Mint:
+    """What a token minter may put in a token."""
+
+    kind: str
+    session_id: int
+    user: User
+    now: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """How one dialect's tokens look and live.
+
+    :ivar client: the dialect name stored on the session.
+    :ivar mint: makes one token string.
+    :ivar access_ttl: seconds an access token lives.
+    :ivar refresh_ttl: seconds a refresh token (and the session) lives.
+    """
+
+    client: str
+    mint: Callable[[Mint], str]
+    access_ttl: int
+    refresh_ttl: int
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A freshly issued token pair."""
+
+    session_id: int
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+
+
+def urlsafe_token(_: Mint) -> str:
+    """256 random bits, URL-safe base64 (modern)."""
+    return secrets.token_urlsafe(32)
+
+
+def alnum50_token(_: Mint) -> str:
+    """50 random alphanumerics, ~297 bits (platform)."""
+    return "".join(secrets.choice(ALNUM) for _ in range(50))
+
+
+def hex32_token(_: Mint) -> str:
+    """128 random bits as 32 lowercase hex (legacy v4)."""
+    return secrets.token_hex(16)
+
+
+def jwt_token(m: Mint) -> str:
+    """An HS256 JWT (image-to-sound): ``sub`` is the mobile number, ``sid`` the session."""
+    claims = {
+        "sub": m.user.phone or m.user.username,
+        "iss": current_app.config["JWT_ISSUER"],
+        "iat": int(m.now.replace(tzinfo=timezone.utc).timestamp()),
+        "exp": int(m.expires_at.replace(tzinfo=timezone.utc).timestamp()),
+        "sid": m.session_id,
+        "typ": m.kind,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256")
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a token, hex: the only form in which tokens are stored."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2
+
+
+def _check_jwt(token: str, now: datetime) -> None:
+    """Reject a JWT whose signature, algorithm, issuer or expiry is wrong."""
+    try:
+        claims = jwt.decode(
+            token,
+            current_app.config["SECRET_KEY"],
+            algorithms=["HS256"],
+            issuer=current_app.config["JWT_ISSUER"],
+            options={"require": ["exp", "iss", "sub", "sid"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise DomainError(Error.INVALID_TOKEN) from exc
+    # exp is checked against the application clock, not the wall clock.
+    if claims["exp"] <= now.replace(tzinfo=timezone.utc).timestamp():
+        raise DomainError(Error.INVALID_TOKEN)
+
+
+def _issue(session: Session, user: User, policy: TokenPolicy, now: datetime) -> Issued:
+    access_exp = now + timedelta(seconds=policy.access_ttl)
+    refresh_exp = now + timedelta(seconds=policy.refresh_ttl)
+    access = policy.mint(Mint(ACCESS, session.id, user, now, access_exp))
+    refresh = policy.mint(Mint(REFRESH, session.id, user, now, refresh_exp))
+    for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp)):
+        db.session.add(
+            SessionToken(
+                session_id=session.id, kind=kind, token_hash=token_hash(tok),
+                expires_at=exp, created_at=now,
+            )
+        )
+    session.expires_at = max(refresh_exp, access_exp)
+    return Issued(session.id, access, refresh, access_exp, refresh_exp)
+
+
+def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> Issued:
+    """Start a session for ``user`` and issue its first tokens (caller commits).
+
+    :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user.
+    """
+    if not user.is_active:
+        raise DomainError(Error.ACCOUNT_DISABLED)
+    session = Session(user_id=user.id, client=policy.client, ip=ip[:45], created_at=now, expires_at=now)
+    db.session.add(session)
+    db.session.flush()
+    return _issue(session, user, policy, now)
+
+
+def authenticate(token: str, now: datetime) -> tuple[User, Session]:
+    """Resolve a live access token to its user and session, in one query.
+
+    :raises DomainError: ``INVALID_TOKEN`` when unknown, expired, revoked or not
+        an access token; ``ACCOUNT_DISABLED`` when the user is disabled.
+    """
+    if not token or len(token) > 2048:
+        raise DomainError(Error.INVALID_TOKEN)
+    if _looks_like_jwt(token):
+        _check_jwt(token, now)
+    row = db.session.execute(
+        select(SessionToken.kind, SessionToken.expires_at, Session, User)
+        .join(Session, SessionToken.session_id == Session.id)
+        .join(User, Session.user_id == User.id)
+        .where(SessionToken.token_hash == token_hash(token))
+    ).first()
+    if (
+        row is None
+        or row.kind != ACCESS
+        or row.expires_at <= now
+        or row.Session.revoked_at is not None
+        or row.Session.expires_at <= now
+    ):
+        raise DomainError(Error.INVALID_TOKEN)
+    if not row.User.is_active:
+        raise DomainError(Error.ACCOUNT_DISABLED)
+    return row.User, row.Session
+
+
+def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
+    """Trade a refresh token for a new pair; the old refresh and access tokens die.
+
+    Presenting a refresh token that was already rotated revokes the whole
+    session (reuse detection; no grace period). Commits.
+
+    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
+    """
+    if not refresh_token or len(refresh_token) > 2048:
+        raise DomainError(Error.INVALID_TOKEN)
+    if _looks_like_jwt(refresh_token):
+        _check_jwt(refresh_token, now)
+    row = db.session.execute(
+        select(SessionToken, Session, User)
+        .join(Session, SessionToken.session_id == Session.id)
+        .join(User, Session.user_id == User.id)
+        .where(SessionToken.token_hash == token_hash(refresh_token), SessionToken.kind == REFRESH)
+    ).first()
+    if row is None:
+        raise DomainError(Error.INVALID_TOKEN)
+    token, session, user = row
+    if session.revoked_at is not None or token.expires_at <= now:
+        raise DomainError(Error.INVALID_TOKEN)
+    claimed = db.session.execute(
+        update(SessionToken)
+        .where(SessionToken.id == token.id, SessionToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        revoke_session(session.id, now=now)
+        raise DomainError(Error.INVALID_TOKEN)
+    if not user.is_active:
+        db.session.rollback()
+        raise DomainError(Error.ACCOUNT_DISABLED)
+    db.session.execute(
+        update(SessionToken)
+        .where(SessionToken.session_id == session.id, SessionToken.kind == ACCESS,
+               SessionToken.expires_at > now)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    issued = _issue(session, user, policy, now)
+    db.session.commit()
+    return issued
+
+
+def revoke_session(session_id: int, *, now: datetime) -> None:
+    """Revoke one session and so every token it issued. Commits."""
+    db.session.execute(
+        update(Session)
+        .where(Session.id == session_id, Session.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def revoke_user_sessions(user_id: int, *, now: datetime) -> None:
+    """Revoke every live session of a user (caller commits)."""
+    db.session.execute(
+        update(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
