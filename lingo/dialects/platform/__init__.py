@@ -1,0 +1,23 @@
+"""The 2019 platform dialect (``seeds/platform-2019.md``): numbered error codes.
+
+Its routes live in modules by subject, all on one blueprint:
+account and profile routes, and content routes (push, FAQ, feedback, messages).
+``POST /api/auth/send_code`` is shared with the modern dialect; see
+:mod:`lingo.dialects.shared`.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from .. import Dialect
+from .render import ERRORS, render_error
+
+bp = Blueprint("platform", __name__)
+
+DIALECT = Dialect(
+    name="platform",
+    prefixes=("/api",),
+    blueprint=bp,
+    errors=ERRORS,
+    render_error=render_error,
+)
