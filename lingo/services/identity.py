@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LEGACY_MOBILE = re.compile(r"^1\d{10}$")
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+LEGACY_MOBILE = re.compile(r"^1\d{10}$", re.ASCII)
+E164 = re.compile(r"^\+[1-9]\d{6,14}$", re.ASCII)
 
 PHONE = "phone"
 EMAIL = "email"
@@ -86,7 +86,7 @@ def area_phone(area: str, number: str) -> Account:
         if number.startswith("+"):
             parsed = phonenumbers.parse(number, None)
         else:
-            if not area.isdigit() or not number.isdigit():
+            if not (area + number).isascii() or not area.isdigit() or not number.isdigit():
                 raise ValueError("not a valid phone number")
             parsed = phonenumbers.parse("+" + area + number, None)
     except phonenumbers.NumberParseException as exc:

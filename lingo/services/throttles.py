@@ -1,14 +1,16 @@
 """Fixed-window counters in the database, shared by every worker and host.
 
-Each counter is one row; taking from it is one conditional ``UPDATE``, so two
-workers racing for the last unit cannot both get it.
+Each counter is one row; taking from it is one upsert that locks the row, so
+two workers racing for the last unit cannot both get it.
 """
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import RateCounter
@@ -28,31 +30,29 @@ def _epoch(now: datetime) -> int:
 def take(key: str, limit: int, window: int, now: datetime) -> bool:
     """Take one unit from the counter ``key`` (``limit`` per ``window`` seconds).
 
-    Runs in the caller's transaction: rolling it back gives the unit back.
+    One upsert creates, resets or increments the row and holds its lock until
+    the caller's transaction ends, so concurrent takers queue instead of
+    deadlocking; rolling the transaction back gives the unit back.
 
     :returns: ``True`` when allowed, ``False`` when the window is used up.
     """
     key, ts = _key(key), _epoch(now)
-    db.session.execute(
-        insert(RateCounter)
-        .values(key=key, window_start=0, count=0)
-        .prefix_with("OR IGNORE", dialect="sqlite")
-        .prefix_with("IGNORE", dialect="mysql")
-        .prefix_with("IGNORE", dialect="mariadb")
-    )
     expired = RateCounter.window_start <= ts - window
-    # MySQL applies SET clauses left to right; ``count`` must be computed
-    # before ``window_start`` changes, so it is listed first.
-    result = db.session.execute(
-        update(RateCounter)
-        .where(RateCounter.key == key, expired | (RateCounter.count < limit))
-        .ordered_values(
-            (RateCounter.count, db.case((expired, 1), else_=RateCounter.count + 1)),
-            (RateCounter.window_start, db.case((expired, ts), else_=RateCounter.window_start)),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    # Order matters on MySQL, which applies SET clauses left to right:
+    # ``count`` must be computed while ``window_start`` is still the old value.
+    changes = [
+        ("count", db.case((expired, 1), else_=RateCounter.count + 1)),
+        ("window_start", db.case((expired, ts), else_=RateCounter.window_start)),
+    ]
+    if db.session.get_bind().dialect.name == "sqlite":
+        stmt = sqlite_insert(RateCounter).values(key=key, window_start=ts, count=1)
+        stmt = stmt.on_conflict_do_update(index_elements=[RateCounter.key], set_=dict(changes))
+    else:
+        stmt = mysql_insert(RateCounter).values(key=key, window_start=ts, count=1)
+        stmt = stmt.on_duplicate_key_update(changes)
+    db.session.execute(stmt)
+    count = db.session.execute(select(RateCounter.count).where(RateCounter.key == key)).scalar_one()
+    return count <= limit
 
 
 def used_up(key: str, limit: int, window: int, now: datetime) -> bool:

@@ -1,0 +1,51 @@
+"""Configuration: environment keys, and production refusing unsafe settings."""
+from __future__ import annotations
+
+import pytest
+
+from lingo import create_app
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.delenv("LINGO_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://"})
+
+
+def test_production_refuses_a_weak_secret_key():
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "change-me"})
+
+
+def test_production_refuses_return_code(monkeypatch):
+    monkeypatch.setenv("LINGO_RETURN_CODE", "true")
+    with pytest.raises(RuntimeError, match="RETURN_CODE"):
+        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "k" * 40})
+
+
+def test_production_starts_with_a_real_key(monkeypatch):
+    monkeypatch.setenv("LINGO_SECRET_KEY", "k" * 40)
+    app = create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://"})
+    assert app.config["RETURN_CODE"] is False
+    assert app.config["SMS_BACKEND"] == "console" and app.config["CONSOLE_SHOWS_CODE"] is False
+
+
+def test_every_key_is_settable_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LINGO_CODE_TTL", "120")
+    monkeypatch.setenv("LINGO_RETURN_CODE", "true")
+    monkeypatch.setenv("LINGO_TEST_OTP", "13800000000=123456")
+    monkeypatch.setenv("LINGO_RATELIMIT_STORAGE_URI", "memory://")
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://"})
+    assert app.config["CODE_TTL"] == 120
+    assert app.config["RETURN_CODE"] is True
+    assert app.config["TEST_OTP"] == "13800000000=123456"
+
+
+def test_unknown_environment_name_is_refused():
+    with pytest.raises(RuntimeError, match="LINGO_ENV"):
+        create_app({"ENV_NAME": "staging"})
+
+
+def test_unknown_sms_backend_is_refused():
+    with pytest.raises(RuntimeError, match="SMS_BACKEND"):
+        create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://", "SMS_BACKEND": "carrier-pigeon"})
