@@ -62,7 +62,6 @@ class Config:
     RATELIMIT_KEY_PREFIX = "lingo"
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    JSON_AS_ASCII = False
 
 
 class Development(Config):
