@@ -5,8 +5,6 @@ commit; the small helpers run in the caller's transaction.
 """
 from __future__ import annotations
 
-import secrets
-import string
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +18,7 @@ from ..extensions import db
 from ..models import User
 from . import codes, passwords, sessions
 from .identity import PHONE, Account
-from .sessions import Issued, TokenPolicy
-
-ALNUM = string.ascii_letters + string.digits
+from .sessions import Issued, TokenPolicy, random_alnum
 
 
 @dataclass(frozen=True)
@@ -48,7 +44,7 @@ def _new_user(account: Account, *, now: datetime, password_hash: str | None, nic
     """
     user = User(
         user_id=uuid.uuid4().hex,
-        openid="".join(secrets.choice(ALNUM) for _ in range(40)),
+        openid=random_alnum(40),
         area=account.area,
         phone=account.national,
         e164=account.key if account.kind == PHONE else None,
@@ -160,7 +156,11 @@ def register(
 
 def set_password(user: User, new_password: str, *, now: datetime) -> None:
     """Replace a user's password and revoke every session they have (caller commits)."""
-    user.password_hash = passwords.hash_password(new_password)
+    _store_password(user, passwords.hash_password(new_password), now=now)
+
+
+def _store_password(user: User, password_hash: str, *, now: datetime) -> None:
+    user.password_hash = password_hash
     user.updated_at = now
     sessions.revoke_user_sessions(user.id, now=now)
 
@@ -173,8 +173,6 @@ def reset_password_with_code(account: Account, code: object, new_password: str, 
     new_hash = passwords.hash_password(new_password)
     user = _live(find_user(account))
     codes.verify(account, code, use=codes.RESET, now=now)
-    user.password_hash = new_hash
-    user.updated_at = now
-    sessions.revoke_user_sessions(user.id, now=now)
+    _store_password(user, new_hash, now=now)
     db.session.commit()
     return user

@@ -12,7 +12,7 @@ import string
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Any, Callable
 
 import jwt
 from flask import current_app
@@ -69,9 +69,14 @@ def urlsafe_token(_: Mint) -> str:
     return secrets.token_urlsafe(32)
 
 
+def random_alnum(length: int) -> str:
+    """``length`` random letters and digits from ``secrets``."""
+    return "".join(secrets.choice(ALNUM) for _ in range(length))
+
+
 def alnum50_token(_: Mint) -> str:
     """50 random alphanumerics, ~297 bits (platform)."""
-    return "".join(secrets.choice(ALNUM) for _ in range(50))
+    return random_alnum(50)
 
 
 def hex32_token(_: Mint) -> str:
@@ -224,22 +229,21 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
     return issued
 
 
-def revoke_session(session_id: int, *, now: datetime) -> None:
-    """Revoke one session and so every token it issued. Commits."""
+def _revoke(*criteria: Any, now: datetime) -> None:
     db.session.execute(
         update(Session)
-        .where(Session.id == session_id, Session.revoked_at.is_(None))
+        .where(*criteria, Session.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def revoke_session(session_id: int, *, now: datetime) -> None:
+    """Revoke one session and so every token it issued. Commits."""
+    _revoke(Session.id == session_id, now=now)
     db.session.commit()
 
 
 def revoke_user_sessions(user_id: int, *, now: datetime) -> None:
     """Revoke every live session of a user (caller commits)."""
-    db.session.execute(
-        update(Session)
-        .where(Session.user_id == user_id, Session.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _revoke(Session.user_id == user_id, now=now)
