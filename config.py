@@ -41,7 +41,7 @@ class Config:
     CONSOLE_SHOWS_CODE = False
 
     # Push messages sent by managers (lingo/senders/push.py).
-    #: ``console`` (logs each push), ``webhook`` (POSTs signed JSON) or ``outbox`` (tests).
+    #: ``console`` (logs each push) or ``webhook`` (POSTs signed JSON to ``PUSH_WEBHOOK_URL``).
     PUSH_BACKEND = "console"
     #: Where the webhook sender POSTs each push (``http://`` or ``https://``).
     PUSH_WEBHOOK_URL = ""

@@ -4,7 +4,7 @@
 raises :class:`~lingo.errors.DomainError` with ``SMS_ARREARS``, ``SMS_FAILED``
 or ``SMS_UNAVAILABLE`` when the provider refuses.
 
-``PUSH_BACKEND`` picks the push sender (``console``, ``webhook`` or ``outbox``);
+``PUSH_BACKEND`` picks the push sender (``console`` or ``webhook``);
 see :mod:`lingo.senders.push`.
 """
 from __future__ import annotations

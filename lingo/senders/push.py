@@ -1,4 +1,4 @@
-"""Push senders: the interface, the console sender, the webhook sender and a test outbox.
+"""Push senders: the interface, the console sender and the webhook sender.
 
 The service layer hands every push a manager sends to the configured sender
 (``PUSH_BACKEND``) as a :class:`PushNotice`. A sender raises
@@ -69,19 +69,6 @@ class ConsolePushSender:
                  notice.push_id, notice.title, notice.audience, len(notice.client_ids))
 
 
-class PushOutbox:
-    """Test sender: keeps every notice; ``fail`` makes every send fail."""
-
-    def __init__(self, config: Mapping[str, Any] | None = None) -> None:
-        self.notices: list[PushNotice] = []
-        self.fail = False
-
-    def send(self, notice: PushNotice) -> None:
-        if self.fail:
-            raise PushDeliveryError("outbox set to fail")
-        self.notices.append(notice)
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect is a failure: the signed body must reach the configured URL itself."""
 
@@ -133,5 +120,4 @@ class WebhookPushSender:
 PUSH_BACKENDS: dict[str, Callable[[Mapping[str, Any]], PushSender]] = {
     "console": ConsolePushSender,
     "webhook": WebhookPushSender,
-    "outbox": PushOutbox,
 }
