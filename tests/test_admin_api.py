@@ -144,6 +144,7 @@ def test_user_listing_and_search(staff):
     assert data(staff.admin("GET", "/users?q=nobody@example.com", manager), 200)["total"] == 0
     assert data(staff.admin("GET", f"/users/{alice['id']}", manager), 200) == alice
     assert staff.admin("GET", "/users?q=" + "x" * 192, manager).status_code == 422
+    assert staff.admin("GET", "/users?q=%00", manager).status_code == 422
 
 
 def test_manager_cannot_disable_self_and_bad_input(staff):

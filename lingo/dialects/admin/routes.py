@@ -12,7 +12,7 @@ from ...senders import push_sender
 from ...services import content, feedback, managers, pushes
 from .. import guard
 from ..modern.render import ok
-from ..parsing import json_body, load
+from ..parsing import check_text, json_body, load
 from ..platform import records
 from ..platform.pagination import paginate
 from ..platform.render import timestamp
@@ -42,7 +42,9 @@ def _body(schema: Schema) -> dict[str, Any]:
 
 
 def _query(schema: Schema) -> dict[str, Any]:
-    return load(schema, request.args.to_dict(flat=True), loc="query")
+    args = request.args.to_dict(flat=True)
+    check_text(args, ["query"])
+    return load(schema, args, loc="query")
 
 
 def _crud(
