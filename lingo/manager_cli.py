@@ -67,13 +67,17 @@ def set_role(account: str, role: str, area: str) -> None:
     click.echo(f"user {user.id} now has role {user.role}")
 
 
+def _set_active(account: str, area: str, active: bool) -> None:
+    user = managers.set_active(existing_user(account, area), active, now=clock.now())
+    click.echo(f"user {user.id} {'enabled' if active else 'disabled'}")
+
+
 @manager.command("disable")
 @click.argument("account")
 @area_option
 def disable(account: str, area: str) -> None:
     """Disable a user: sign-ins fail and every token stops working at once."""
-    user = managers.set_active(existing_user(account, area), False, now=clock.now())
-    click.echo(f"user {user.id} disabled")
+    _set_active(account, area, False)
 
 
 @manager.command("enable")
@@ -81,5 +85,4 @@ def disable(account: str, area: str) -> None:
 @area_option
 def enable(account: str, area: str) -> None:
     """Enable a disabled user again (they sign in anew)."""
-    user = managers.set_active(existing_user(account, area), True, now=clock.now())
-    click.echo(f"user {user.id} enabled")
+    _set_active(account, area, True)

@@ -1,5 +1,7 @@
 """Content managers write and users read: FAQ entries and feedback categories.
 
+Create, update and delete work the same for both (:func:`create_record` …).
+
 Also the small record helpers the other content services share
 (:func:`stamps`, :func:`get_or_404`, :func:`apply_changes`).
 """
@@ -41,69 +43,39 @@ def apply_changes(record: Any, changes: Mapping[str, Any], now: datetime) -> Non
     record.updated_at = now
 
 
+def create_record(model: type[T], fields: Mapping[str, Any], *, now: datetime) -> T:
+    """Create a content record (an FAQ entry, a feedback category) from ``fields``. Commits."""
+    record = model(**stamps(now), **fields)
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def update_record(model: type[T], record_id: int, changes: Mapping[str, Any], *, now: datetime) -> T:
+    """Change some fields of a content record. Commits.
+
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    record = get_or_404(model, record_id)
+    apply_changes(record, changes, now)
+    db.session.commit()
+    return record
+
+
+def delete_record(model: type, record_id: int) -> None:
+    """Delete a content record (feedback filed under a deleted category keeps no category). Commits.
+
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    db.session.delete(get_or_404(model, record_id))
+    db.session.commit()
+
+
 def faq_query() -> Select:
     """Every FAQ entry, in the order they were written."""
     return select(Faq).order_by(Faq.id)
 
 
-def create_faq(fields: Mapping[str, Any], *, now: datetime) -> Faq:
-    """Write an FAQ entry (``title``, ``content``, optional ``category``, ``external_link``). Commits."""
-    faq = Faq(category="", external_link="", **stamps(now))
-    apply_changes(faq, fields, now)
-    db.session.add(faq)
-    db.session.commit()
-    return faq
-
-
-def update_faq(faq_id: int, changes: Mapping[str, Any], *, now: datetime) -> Faq:
-    """Change some fields of an FAQ entry. Commits.
-
-    :raises DomainError: ``NOT_FOUND``.
-    """
-    faq = get_or_404(Faq, faq_id)
-    apply_changes(faq, changes, now)
-    db.session.commit()
-    return faq
-
-
-def delete_faq(faq_id: int) -> None:
-    """Delete an FAQ entry. Commits.
-
-    :raises DomainError: ``NOT_FOUND``.
-    """
-    db.session.delete(get_or_404(Faq, faq_id))
-    db.session.commit()
-
-
 def category_query() -> Select:
     """Every feedback category, in the order they were made."""
     return select(FeedbackCategory).order_by(FeedbackCategory.id)
-
-
-def create_category(fields: Mapping[str, Any], *, now: datetime) -> FeedbackCategory:
-    """Make a feedback category (``name``, optional ``description``). Commits."""
-    category = FeedbackCategory(description="", **stamps(now))
-    apply_changes(category, fields, now)
-    db.session.add(category)
-    db.session.commit()
-    return category
-
-
-def update_category(category_id: int, changes: Mapping[str, Any], *, now: datetime) -> FeedbackCategory:
-    """Change a feedback category. Commits.
-
-    :raises DomainError: ``NOT_FOUND``.
-    """
-    category = get_or_404(FeedbackCategory, category_id)
-    apply_changes(category, changes, now)
-    db.session.commit()
-    return category
-
-
-def delete_category(category_id: int) -> None:
-    """Delete a feedback category; feedback filed under it keeps no category. Commits.
-
-    :raises DomainError: ``NOT_FOUND``.
-    """
-    db.session.delete(get_or_404(FeedbackCategory, category_id))
-    db.session.commit()

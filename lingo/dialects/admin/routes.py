@@ -47,27 +47,25 @@ def _query(schema: Schema) -> dict[str, Any]:
     return load(schema, args, loc="query")
 
 
-def _crud(
-    name: str, schema: type[Schema], query: Callable[[], Any], model: type, render: Callable[[Any], dict[str, Any]],
-    create: Callable[..., Any], update: Callable[..., Any], remove: Callable[[int], None],
-) -> None:
+def _crud(name: str, model: type, schema: type[Schema], query: Callable[[], Any],
+          render: Callable[[Any], dict[str, Any]]) -> None:
     """Register list / create / read / update / delete routes for one kind of record under ``/api/admin/<name>``."""
 
     def listing() -> Response:
         return ok(paginate(query(), render))
 
     def make() -> Response:
-        return ok(render(create(_body(schema()), now=clock.now())))
+        return ok(render(content.create_record(model, _body(schema()), now=clock.now())))
 
     def read(raw_id: str) -> Response:
         return ok(render(content.get_or_404(model, record_id(raw_id))))
 
     def change(raw_id: str) -> Response:
-        record = record_id(raw_id)
-        return ok(render(update(record, _body(schema(partial=True)), now=clock.now())))
+        target = record_id(raw_id)
+        return ok(render(content.update_record(model, target, _body(schema(partial=True)), now=clock.now())))
 
     def drop(raw_id: str) -> Response:
-        remove(record_id(raw_id))
+        content.delete_record(model, record_id(raw_id))
         return ok({})
 
     bp.add_url_rule(f"/{name}", f"{name}_list", listing, methods=["GET"])
@@ -78,10 +76,8 @@ def _crud(
 
 
 # /api/admin/faqs and /api/admin/feedback_categories: GET, POST, GET/PUT/PATCH/DELETE /<id>
-_crud("faqs", schemas.FaqSchema, content.faq_query, Faq, records.faq,
-      content.create_faq, content.update_faq, content.delete_faq)
-_crud("feedback_categories", schemas.CategorySchema, content.category_query, FeedbackCategory, records.category,
-      content.create_category, content.update_category, content.delete_category)
+_crud("faqs", Faq, schemas.FaqSchema, content.faq_query, records.faq)
+_crud("feedback_categories", FeedbackCategory, schemas.CategorySchema, content.category_query, records.category)
 
 
 @bp.get("/feedbacks")
