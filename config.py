@@ -40,6 +40,16 @@ class Config:
     #: Whether the console sender may print the code itself (development only).
     CONSOLE_SHOWS_CODE = False
 
+    # Push messages sent by managers (lingo/senders/push.py).
+    #: ``console`` (logs each push) or ``webhook`` (POSTs signed JSON to ``PUSH_WEBHOOK_URL``).
+    PUSH_BACKEND = "console"
+    #: Where the webhook sender POSTs each push (``http://`` or ``https://``).
+    PUSH_WEBHOOK_URL = ""
+    #: Key of the ``X-Lingo-Signature: sha256=<HMAC-SHA256(body)>`` header. Required for ``webhook``.
+    PUSH_WEBHOOK_SECRET = ""
+    #: Seconds the webhook sender waits for the push provider.
+    PUSH_WEBHOOK_TIMEOUT = 5
+
     # Passwords (argon2id). memory in KiB; 19456 KiB = 19 MiB (OWASP minimum).
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_COST = 19456

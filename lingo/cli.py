@@ -6,3 +6,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register lingo's CLI commands on ``app``."""
+    from .manager_cli import manager
+
+    app.cli.add_command(manager)

@@ -179,3 +179,11 @@ class ModernApi:
 def modern(client: FlaskClient, outbox: Any, clock: FakeClock) -> ModernApi:
     """Modern-dialect helper actions."""
     return ModernApi(client, outbox, clock)
+
+
+@pytest.fixture
+def staff(app: Flask, client: FlaskClient, modern: ModernApi) -> Any:
+    """Managers (made by the CLI) and signed-in users for the content tests (see ``content_helpers``)."""
+    from content_helpers import Staff
+
+    return Staff(app, client, modern)

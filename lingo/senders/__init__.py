@@ -3,27 +3,43 @@
 ``SMS_BACKEND`` picks the SMS sender (``console`` or ``outbox``). A sender
 raises :class:`~lingo.errors.DomainError` with ``SMS_ARREARS``, ``SMS_FAILED``
 or ``SMS_UNAVAILABLE`` when the provider refuses.
+
+``PUSH_BACKEND`` picks the push sender (``console`` or ``webhook``);
+see :mod:`lingo.senders.push`.
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 from flask import Flask, current_app
 
+from .push import PUSH_BACKENDS, PushSender
 from .sms import SMS_BACKENDS, CodeSender
+
+
+def _build(app: Flask, key: str, backends: Mapping[str, Callable[[Mapping[str, Any]], Any]]) -> Any:
+    name = app.config[key]
+    try:
+        factory = backends[name]
+    except KeyError:
+        raise RuntimeError(f"unknown {key} {name!r}; choose one of {sorted(backends)}")
+    return factory(app.config)
 
 
 def init_app(app: Flask) -> None:
     """Build the configured senders and keep them in ``app.extensions``.
 
-    :raises RuntimeError: for an unknown backend name.
+    :raises RuntimeError: for an unknown backend name or an incomplete webhook configuration.
     """
-    name = app.config["SMS_BACKEND"]
-    try:
-        factory = SMS_BACKENDS[name]
-    except KeyError:
-        raise RuntimeError(f"unknown SMS_BACKEND {name!r}; choose one of {sorted(SMS_BACKENDS)}")
-    app.extensions["lingo.sms"] = factory(app.config)
+    app.extensions["lingo.sms"] = _build(app, "SMS_BACKEND", SMS_BACKENDS)
+    app.extensions["lingo.push"] = _build(app, "PUSH_BACKEND", PUSH_BACKENDS)
 
 
 def sms_sender() -> CodeSender:
     """The application's SMS sender."""
     return current_app.extensions["lingo.sms"]
+
+
+def push_sender() -> PushSender:
+    """The application's push sender."""
+    return current_app.extensions["lingo.push"]

@@ -176,3 +176,17 @@ def reset_password_with_code(account: Account, code: object, new_password: str, 
     _store_password(user, new_hash, now=now)
     db.session.commit()
     return user
+
+
+def create_user(account: Account, password: str, *, now: datetime, role: int = 0) -> User:
+    """Create a user directly with a password (no code), e.g. a manager from the CLI. Commits.
+
+    :raises DomainError: ``ALREADY_REGISTERED``.
+    """
+    password_hash = passwords.hash_password(password)
+    if find_user(account) is not None:
+        raise DomainError(Error.ALREADY_REGISTERED)
+    user = _new_user(account, now=now, password_hash=password_hash, nickname="")
+    user.role = role
+    db.session.commit()
+    return user

@@ -15,7 +15,6 @@ from . import schemas
 from .render import ERRORS, ok, render_error
 
 bp = Blueprint("modern", __name__, url_prefix="/api/auth")
-admin_prefix = "/api/admin"
 
 
 def token_policy() -> sessions.TokenPolicy:
@@ -100,7 +99,7 @@ def logout() -> Response:
 
 DIALECT = Dialect(
     name="modern",
-    prefixes=("/api/auth", admin_prefix, "/"),
+    prefixes=("/api/auth", "/"),
     blueprint=bp,
     errors=ERRORS,
     render_error=render_error,

@@ -21,3 +21,5 @@ DIALECT = Dialect(
     errors=ERRORS,
     render_error=render_error,
 )
+
+from . import content, push  # noqa: E402,F401  (routes: FAQ, feedback, push, messages)

@@ -9,14 +9,18 @@ from marshmallow import validate
 from sqlalchemy import Select, func, select
 
 from ...extensions import db
-from ..parsing import BaseSchema, Int, load
+from ..parsing import BaseSchema, load
+from ..query import QueryInt
+
+MAX_PAGE_NO = 1_000_000
+MAX_PAGE_SIZE = 100
 
 
 class PageSchema(BaseSchema):
     """``page_no`` ≥ 1 (default 1), ``page_size`` 1–100 (default 20)."""
 
-    page_no = Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    page_size = Int(load_default=20, validate=validate.Range(min=1, max=100))
+    page_no = QueryInt(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE_NO))
+    page_size = QueryInt(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
 def page_args() -> tuple[int, int]:
@@ -24,11 +28,7 @@ def page_args() -> tuple[int, int]:
 
     :raises lingo.errors.DomainError: ``INVALID_INPUT`` when not integers or out of range.
     """
-    raw: dict[str, Any] = {}
-    for name in ("page_no", "page_size"):
-        value = request.args.get(name)
-        if value is not None:
-            raw[name] = int(value) if value.strip().lstrip("-").isdigit() and len(value) < 10 else value
+    raw = {name: request.args[name] for name in ("page_no", "page_size") if name in request.args}
     args = load(PageSchema(), raw, loc="query")
     return args["page_no"], args["page_size"]
 

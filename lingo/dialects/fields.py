@@ -1,0 +1,48 @@
+"""Marshmallow fields for the content dialects: trimmed text, id lists."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields, validate
+
+from .parsing import Int, Str
+from .query import MAX_ID, MAX_IDS
+
+
+class Text(Str):
+    """A string trimmed of surrounding whitespace, ``min_length``–``max_length`` characters after trimming."""
+
+    def __init__(self, *, min_length: int = 1, max_length: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.min_length, self.max_length = min_length, max_length
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if len(text) < self.min_length:
+            raise self.make_error("too_short")
+        if len(text) > self.max_length:
+            raise self.make_error("too_long")
+        return text
+
+    default_error_messages = {
+        **Str.default_error_messages,
+        "too_short": "String should not be empty",
+        "too_long": "String is too long",
+    }
+
+
+class IdList(fields.List):
+    """A JSON list of 1–1000 positive integer ids (``[]`` allowed when ``allow_empty``)."""
+
+    default_error_messages = {
+        "required": "Field required",
+        "null": "Input should be a valid list",
+        "invalid": "Input should be a valid list",
+    }
+
+    def __init__(self, *, allow_empty: bool = False, **kwargs: Any) -> None:
+        super().__init__(
+            Int(validate=validate.Range(min=1, max=MAX_ID)),
+            validate=validate.Length(min=0 if allow_empty else 1, max=MAX_IDS),
+            **kwargs,
+        )

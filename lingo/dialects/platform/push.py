@@ -1,0 +1,77 @@
+"""Platform push routes: device bindings and switches, the push log, message counts."""
+from __future__ import annotations
+
+from flask import Response, request
+
+from ... import clock
+from ...services import feedback, pushes
+from .. import guard
+from ..parsing import json_body, load
+from ..query import id_list, record_id
+from . import bp, records
+from .content_schemas import BindSchema, HideSchema, SwitchSchema
+from .pagination import paginate
+from .render import ok
+
+
+@bp.post("/api/push/bind")
+def push_bind() -> Response:
+    """``POST /api/push/bind {client_id, client_type}``: the binding (an id bound elsewhere moves here)."""
+    user = guard.current_user()
+    args = load(BindSchema(), json_body())
+    return ok(records.binding(pushes.bind(user.id, args["client_id"], args["client_type"], now=clock.now())))
+
+
+@bp.get("/api/push/switch/<client_id>")
+def push_switch_get(client_id: str) -> Response:
+    """``GET /api/push/switch/{client_id}``: the user's binding of that device (10001 otherwise)."""
+    user = guard.current_user()
+    return ok(records.binding(pushes.own_binding(user.id, client_id)))
+
+
+@bp.put("/api/push/switch/<client_id>")
+def push_switch_put(client_id: str) -> Response:
+    """``PUT /api/push/switch/{client_id} {switch}``: turn pushes on or off for that device."""
+    user = guard.current_user()
+    args = load(SwitchSchema(), json_body())
+    pushes.set_switch(user.id, client_id, args["switch"], now=clock.now())
+    return ok()
+
+
+@bp.get("/api/message/count")
+def message_count() -> Response:
+    """``GET /api/message/count?push_ids=...``: ``push_count`` (log entries not in ``push_ids``)
+    and ``feedback_count`` (unread replies). ``push_ids`` may repeat, be ``1,2,3`` or ``[1,2,3]``."""
+    user = guard.current_user()
+    seen = id_list(request.args.getlist("push_ids") + request.args.getlist("push_ids[]"), "push_ids")
+    return ok({"push_count": pushes.unseen_count(user.id, seen),
+               "feedback_count": feedback.unread_reply_count(user.id)})
+
+
+@bp.get("/api/push/log")
+def push_log() -> Response:
+    """``GET /api/push/log?page_no&page_size``: the user's push log, newest first."""
+    user = guard.current_user()
+    return ok(paginate(pushes.visible_query(user.id), records.push))
+
+
+@bp.get("/api/push/log/<raw_id>")
+def push_log_detail(raw_id: str) -> Response:
+    """``GET /api/push/log/{id}``: one push of the user's log (10001 otherwise)."""
+    user = guard.current_user()
+    return ok(records.push_detail(pushes.visible_push(user.id, record_id(raw_id))))
+
+
+@bp.delete("/api/push/log/delete")
+def push_log_delete() -> Response:
+    """``DELETE /api/push/log/delete``: hide ``ids`` (JSON body list or query) — or every push — for this user."""
+    user = guard.current_user()
+    body = json_body()
+    if "ids" in body:
+        ids = load(HideSchema(), body)["ids"]
+    elif "ids" in request.args or "ids[]" in request.args:
+        ids = id_list(request.args.getlist("ids") + request.args.getlist("ids[]"), "ids")
+    else:
+        ids = None
+    pushes.hide(user.id, ids)
+    return ok()

@@ -1,0 +1,81 @@
+"""Content managers write and users read: FAQ entries and feedback categories.
+
+Create, update and delete work the same for both (:func:`create_record` …).
+
+Also the small record helpers the other content services share
+(:func:`stamps`, :func:`get_or_404`, :func:`apply_changes`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping, TypeVar
+
+from flask import current_app
+from sqlalchemy import Select, select
+
+from ..errors import DomainError, Error
+from ..extensions import db
+from ..models import Faq, FeedbackCategory
+
+T = TypeVar("T")
+
+
+def stamps(now: datetime) -> dict[str, Any]:
+    """``app_id`` (config ``APP_ID``), ``created_at`` and ``updated_at`` for a new record."""
+    return {"app_id": current_app.config["APP_ID"], "created_at": now, "updated_at": now}
+
+
+def get_or_404(model: type[T], record_id: int) -> T:
+    """The record of ``model`` with ``record_id``.
+
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    record = db.session.get(model, record_id)
+    if record is None:
+        raise DomainError(Error.NOT_FOUND)
+    return record
+
+
+def apply_changes(record: Any, changes: Mapping[str, Any], now: datetime) -> None:
+    """Set each of ``changes`` on ``record`` and stamp ``updated_at`` (caller commits)."""
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.updated_at = now
+
+
+def create_record(model: type[T], fields: Mapping[str, Any], *, now: datetime) -> T:
+    """Create a content record (an FAQ entry, a feedback category) from ``fields``. Commits."""
+    record = model(**stamps(now), **fields)
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def update_record(model: type[T], record_id: int, changes: Mapping[str, Any], *, now: datetime) -> T:
+    """Change some fields of a content record. Commits.
+
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    record = get_or_404(model, record_id)
+    apply_changes(record, changes, now)
+    db.session.commit()
+    return record
+
+
+def delete_record(model: type, record_id: int) -> None:
+    """Delete a content record (feedback filed under a deleted category keeps no category). Commits.
+
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    db.session.delete(get_or_404(model, record_id))
+    db.session.commit()
+
+
+def faq_query() -> Select:
+    """Every FAQ entry, in the order they were written."""
+    return select(Faq).order_by(Faq.id)
+
+
+def category_query() -> Select:
+    """Every feedback category, in the order they were made."""
+    return select(FeedbackCategory).order_by(FeedbackCategory.id)
