@@ -1,29 +1,44 @@
 """Message senders behind one small interface each, chosen by configuration.
 
-``SMS_BACKEND`` picks the SMS sender (``console`` or ``outbox``). A sender
-raises :class:`~lingo.errors.DomainError` with ``SMS_ARREARS``, ``SMS_FAILED``
-or ``SMS_UNAVAILABLE`` when the provider refuses.
+``SMS_BACKEND`` picks the SMS sender (``console`` or ``outbox``) and
+``MAIL_BACKEND`` the email sender (``console``, ``smtp`` or ``outbox``). A
+sender raises :class:`~lingo.errors.DomainError` with ``SMS_ARREARS``,
+``SMS_FAILED``, ``SMS_UNAVAILABLE`` or ``EMAIL_UNAVAILABLE`` when the
+provider refuses.
 """
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 from flask import Flask, current_app
 
+from .email import EMAIL_BACKENDS
 from .sms import SMS_BACKENDS, CodeSender
+
+
+def _build(app: Flask, key: str, backends: Mapping[str, Callable[[Mapping[str, Any]], CodeSender]]) -> CodeSender:
+    name = app.config[key]
+    try:
+        factory = backends[name]
+    except KeyError:
+        raise RuntimeError(f"unknown {key} {name!r}; choose one of {sorted(backends)}")
+    return factory(app.config)
 
 
 def init_app(app: Flask) -> None:
     """Build the configured senders and keep them in ``app.extensions``.
 
-    :raises RuntimeError: for an unknown backend name.
+    :raises RuntimeError: for an unknown backend name or an incomplete SMTP setup.
     """
-    name = app.config["SMS_BACKEND"]
-    try:
-        factory = SMS_BACKENDS[name]
-    except KeyError:
-        raise RuntimeError(f"unknown SMS_BACKEND {name!r}; choose one of {sorted(SMS_BACKENDS)}")
-    app.extensions["lingo.sms"] = factory(app.config)
+    app.extensions["lingo.sms"] = _build(app, "SMS_BACKEND", SMS_BACKENDS)
+    app.extensions["lingo.email"] = _build(app, "MAIL_BACKEND", EMAIL_BACKENDS)
 
 
 def sms_sender() -> CodeSender:
     """The application's SMS sender."""
     return current_app.extensions["lingo.sms"]
+
+
+def email_sender() -> CodeSender:
+    """The application's email sender."""
+    return current_app.extensions["lingo.email"]
