@@ -1,6 +1,7 @@
 """Platform dialect, accounts half: send/check code, register, tokens (seeds/platform-2019.md)."""
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from typing import Any
@@ -437,3 +438,34 @@ def test_wrong_methods_are_10000(client, method, path):
 def test_unknown_paths_are_10002(client, path):
     assert_error(client.get(path), 10002, 404)
     assert_error(client.post(path, json={}), 10002, 404)
+
+
+# --- secrets stay out of the logs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app_overrides", [{"SMS_BACKEND": "console", "MAIL_BACKEND": "console"}])
+@pytest.mark.parametrize("account", [PHONE, "ann@example.com"])
+def test_no_code_password_or_token_in_the_logs(app, client, clock, caplog, account):
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+
+    class Spy:
+        """Learns the code (for this test only) and lets the console sender log."""
+
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def send_code(self, to: str, code: str, ttl: int) -> None:
+            seen.append(code)
+            self.inner.send_code(to, code, ttl)
+
+    for key in ("lingo.sms", "lingo.email"):
+        app.extensions[key] = Spy(app.extensions[key])
+    assert post(client, "send_code", {"account": account}).status_code == 200
+    assert post(client, "check_code", {"account": account, "code": seen[0]}).status_code == 200
+    tokens = post(client, "register", {"account": account, "code": seen[0], "password": "pa55-w0rd-x"}).get_json()["data"]
+    post(client, "access_token", {"account": account, "password": "wrong-pa55-y"})
+    post(client, "refresh_token", {"refresh_token": tokens["refresh_token"]})
+    assert "console sender" in caplog.text
+    for secret in (seen[0], "pa55-w0rd-x", "wrong-pa55-y", tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in caplog.text
