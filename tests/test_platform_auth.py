@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lingo.errors import DomainError, Error
 from lingo.extensions import db
 from lingo.models import User
+from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
 
 ALNUM50 = re.compile(r"^[A-Za-z0-9]{50}$")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -150,86 +151,86 @@ def test_email_failure_is_10014(client, email_outbox):
 # --- check_code ---------------------------------------------------------------------
 
 
-def test_check_code_does_not_consume_the_code(client, platform):
-    code = platform.code(PHONE)
+def test_check_code_does_not_consume_the_code(client, platform_api):
+    code = platform_api.code(PHONE)
     response = post(client, "check_code", {"area": "86", "account": PHONE, "code": code})
     assert response.get_json() == {"code": 0, "message": "success", "data": {}}
     assert post(client, "check_code", {"account": PHONE, "code": code}).status_code == 200
-    assert platform.register(PHONE, code=code).status_code == 200
+    assert platform_api.register(PHONE, code=code).status_code == 200
     assert_error(post(client, "check_code", {"account": PHONE, "code": code}), 10008, 400)
 
 
-def test_check_code_wrong_attempts_count(client, platform):
-    code = platform.code(PHONE)
+def test_check_code_wrong_attempts_count(client, platform_api):
+    code = platform_api.code(PHONE)
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
         assert_error(post(client, "check_code", {"account": PHONE, "code": wrong}), 10008, 400)
     assert_error(post(client, "check_code", {"account": PHONE, "code": code}), 10008, 400)
-    assert_error(platform.register(PHONE, code=code), 10008, 400)
+    assert_error(platform_api.register(PHONE, code=code), 10008, 400)
 
 
-def test_check_code_for_an_email_is_case_insensitive(client, platform):
-    code = platform.code("ann@example.com")
+def test_check_code_for_an_email_is_case_insensitive(client, platform_api):
+    code = platform_api.code("ann@example.com")
     assert post(client, "check_code", {"account": "ANN@example.com", "code": code}).status_code == 200
 
 
 # --- register ------------------------------------------------------------------------
 
 
-def test_register_matches_the_seed(app, client, platform, clock):
-    code = platform.code(PHONE)
+def test_register_matches_the_seed(app, client, platform_api, clock):
+    code = platform_api.code(PHONE)
     response = post(client, "register", {"area": "86", "account": PHONE, "code": code, "password": "secret-pass-1"})
     data = assert_seed_tokens(response.get_json())
     # FakeClock starts at 2026-01-05 08:00 UTC; the access token lives 7 days; Asia/Shanghai is UTC+8.
     assert data["expires_at"] == "2026-01-12 16:00:00"
-    assert platform.info(data["access_token"]).status_code == 200
+    assert platform_api.info(data["access_token"]).status_code == 200
     with app.app_context():
         user = db.session.execute(select(User)).scalar_one()
         assert (user.e164, user.phone, user.area, user.username) == (E164, PHONE, "86", PHONE)
         assert user.password_hash.startswith("$argon2id$")
 
 
-def test_register_an_email_account(app, platform):
-    data = platform.tokens("Ann@Example.com")
-    info = platform.info(data["access_token"]).get_json()["data"]
+def test_register_an_email_account(app, platform_api):
+    data = platform_api.tokens("Ann@Example.com")
+    info = platform_api.info(data["access_token"]).get_json()["data"]
     assert info["email"] == "ann@example.com" and info["username"] == "ann@example.com"
     assert info["phone"] == "" and info["area"] == "86"
 
 
-def test_register_twice_is_10009(client, platform, clock):
-    platform.tokens(PHONE)
+def test_register_twice_is_10009(client, platform_api, clock):
+    platform_api.tokens(PHONE)
     clock.advance(61)
-    assert_error(platform.register(PHONE), 10009, 409)
+    assert_error(platform_api.register(PHONE), 10009, 409)
     clock.advance(61)
-    assert_error(platform.register("+86" + PHONE), 10009, 409)
+    assert_error(platform_api.register("+86" + PHONE), 10009, 409)
 
 
-def test_register_someone_known_to_modern_is_10009(modern, platform, clock):
+def test_register_someone_known_to_modern_is_10009(modern, platform_api, clock):
     modern.tokens(PHONE)
     clock.advance(61)
-    assert_error(platform.register(PHONE), 10009, 409)
+    assert_error(platform_api.register(PHONE), 10009, 409)
 
 
-def test_register_with_a_wrong_code_is_10008(app, client, platform):
-    code = platform.code(PHONE)
+def test_register_with_a_wrong_code_is_10008(app, client, platform_api):
+    code = platform_api.code(PHONE)
     wrong = "000000" if code != "000000" else "111111"
-    assert_error(platform.register(PHONE, code=wrong), 10008, 400)
-    assert_error(platform.register(PHONE, code=""), 10008, 400)
+    assert_error(platform_api.register(PHONE, code=wrong), 10008, 400)
+    assert_error(platform_api.register(PHONE, code=""), 10008, 400)
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(User)).scalar_one() == 0
-    assert platform.register(PHONE, code=code).status_code == 200
+    assert platform_api.register(PHONE, code=code).status_code == 200
 
 
 @pytest.mark.parametrize("password", ["short", "x" * 129, 12345678, None])
-def test_register_password_policy_is_10005(app, platform, password):
-    code = platform.code(PHONE)
-    assert_error(platform.register(PHONE, password=password, code=code), 10005, 400)
+def test_register_password_policy_is_10005(app, platform_api, password):
+    code = platform_api.code(PHONE)
+    assert_error(platform_api.register(PHONE, password=password, code=code), 10005, 400)
     # the code was not touched
-    assert platform.register(PHONE, code=code).status_code == 200
+    assert platform_api.register(PHONE, code=code).status_code == 200
 
 
-def test_concurrent_register_of_one_account_creates_one_user(app, platform):
-    code = platform.code(PHONE)
+def test_concurrent_register_of_one_account_creates_one_user(app, platform_api):
+    code = platform_api.code(PHONE)
     body = {"account": PHONE, "code": code, "password": "secret-pass-1"}
     workers = 6
     barrier = threading.Barrier(workers)
@@ -260,11 +261,11 @@ def test_concurrent_register_of_one_account_creates_one_user(app, platform):
 # --- access_token (password sign-in) -------------------------------------------------------
 
 
-def test_access_token_matches_the_seed(client, platform):
-    platform.tokens(PHONE)
+def test_access_token_matches_the_seed(client, platform_api):
+    platform_api.tokens(PHONE)
     response = post(client, "access_token", {"area": "86", "account": PHONE, "password": "secret-pass-1"})
     data = assert_seed_tokens(response.get_json())
-    assert platform.info(data["access_token"]).status_code == 200
+    assert platform_api.info(data["access_token"]).status_code == 200
 
 
 @pytest.mark.parametrize("body", [
@@ -272,19 +273,19 @@ def test_access_token_matches_the_seed(client, platform):
     {"account": "0086" + PHONE},
     {"area": "86", "account": PHONE},
 ])
-def test_access_token_accepts_every_phone_form(client, platform, body):
-    platform.tokens(PHONE)
+def test_access_token_accepts_every_phone_form(client, platform_api, body):
+    platform_api.tokens(PHONE)
     assert post(client, "access_token", {**body, "password": "secret-pass-1"}).status_code == 200
 
 
-def test_access_token_for_an_email_is_case_insensitive(client, platform):
-    platform.tokens("ann@example.com")
+def test_access_token_for_an_email_is_case_insensitive(client, platform_api):
+    platform_api.tokens("ann@example.com")
     body = {"account": "ANN@Example.COM", "password": "secret-pass-1"}
     assert post(client, "access_token", body).status_code == 200
 
 
-def test_access_token_wrong_password_is_10007(client, platform):
-    platform.tokens(PHONE)
+def test_access_token_wrong_password_is_10007(client, platform_api):
+    platform_api.tokens(PHONE)
     assert_error(post(client, "access_token", {"account": PHONE, "password": "not-the-one"}), 10007, 401)
 
 
@@ -298,73 +299,73 @@ def test_access_token_without_a_password_set_is_10007(client, modern):
     assert_error(post(client, "access_token", {"account": PHONE, "password": "secret-pass-1"}), 10007, 401)
 
 
-def test_a_modern_user_signs_in_here_as_the_same_person(client, modern, platform, clock):
+def test_a_modern_user_signs_in_here_as_the_same_person(client, modern, platform_api, clock):
     modern_tokens = modern.tokens(PHONE)
     clock.advance(61)
     code = modern.code(PHONE)
     body = {"phone": PHONE, "code": code, "new_password": "new-secret-9"}
     assert client.post("/api/auth/set_password_by_code", json=body).status_code == 200
     data = post(client, "access_token", {"account": PHONE, "password": "new-secret-9"}).get_json()["data"]
-    mine = platform.info(data["access_token"]).get_json()["data"]
+    mine = platform_api.info(data["access_token"]).get_json()["data"]
     assert mine["phone"] == PHONE
-    assert platform.info(modern_tokens["access_token"]).status_code == 401  # revoked by the change
+    assert platform_api.info(modern_tokens["access_token"]).status_code == 401  # revoked by the change
 
 
-def test_disabled_user_gets_10003(app, client, platform):
-    tokens = platform.tokens(PHONE)
+def test_disabled_user_gets_10003(app, client, platform_api):
+    tokens = platform_api.tokens(PHONE)
     with app.app_context():
         db.session.execute(User.__table__.update().values(is_active=False))
         db.session.commit()
     assert_error(post(client, "access_token", {"account": PHONE, "password": "secret-pass-1"}), 10003, 403)
-    assert_error(platform.info(tokens["access_token"]), 10003, 403)
+    assert_error(platform_api.info(tokens["access_token"]), 10003, 403)
 
 
 # --- refresh_token and destroy_token -----------------------------------------------------
 
 
-def test_refresh_token_matches_the_seed_and_rotates(client, platform):
-    first = platform.tokens(PHONE)
+def test_refresh_token_matches_the_seed_and_rotates(client, platform_api):
+    first = platform_api.tokens(PHONE)
     response = post(client, "refresh_token", {"refresh_token": first["refresh_token"]})
     second = assert_seed_tokens(response.get_json())
     assert second["access_token"] != first["access_token"]
-    assert platform.info(second["access_token"]).status_code == 200
-    assert_error(platform.info(first["access_token"]), 10004, 401)
+    assert platform_api.info(second["access_token"]).status_code == 200
+    assert_error(platform_api.info(first["access_token"]), 10004, 401)
     # Reusing the rotated refresh token revokes the whole session.
     assert_error(post(client, "refresh_token", {"refresh_token": first["refresh_token"]}), 10004, 401)
-    assert_error(platform.info(second["access_token"]), 10004, 401)
+    assert_error(platform_api.info(second["access_token"]), 10004, 401)
     assert_error(post(client, "refresh_token", {"refresh_token": second["refresh_token"]}), 10004, 401)
 
 
-def test_refresh_token_rejects_garbage_and_access_tokens(client, platform):
-    tokens = platform.tokens(PHONE)
+def test_refresh_token_rejects_garbage_and_access_tokens(client, platform_api):
+    tokens = platform_api.tokens(PHONE)
     assert_error(post(client, "refresh_token", {"refresh_token": "nope"}), 10004, 401)
     assert_error(post(client, "refresh_token", {"refresh_token": tokens["access_token"]}), 10004, 401)
     assert_error(post(client, "refresh_token", {}), 10005, 400)
 
 
-def test_refresh_token_expires_with_the_clock(client, platform, clock):
-    tokens = platform.tokens(PHONE)
+def test_refresh_token_expires_with_the_clock(client, platform_api, clock):
+    tokens = platform_api.tokens(PHONE)
     clock.advance(30 * 24 * 3600 + 1)
     assert_error(post(client, "refresh_token", {"refresh_token": tokens["refresh_token"]}), 10004, 401)
 
 
-def test_access_token_expires_after_seven_days(platform, clock):
-    tokens = platform.tokens(PHONE)
+def test_access_token_expires_after_seven_days(platform_api, clock):
+    tokens = platform_api.tokens(PHONE)
     clock.advance(604800 - 1)
-    assert platform.info(tokens["access_token"]).status_code == 200
+    assert platform_api.info(tokens["access_token"]).status_code == 200
     clock.advance(1)
-    assert_error(platform.info(tokens["access_token"]), 10004, 401)
+    assert_error(platform_api.info(tokens["access_token"]), 10004, 401)
 
 
-def test_destroy_token_matches_the_seed_and_revokes(client, platform):
-    tokens = platform.tokens(PHONE)
+def test_destroy_token_matches_the_seed_and_revokes(client, platform_api):
+    tokens = platform_api.tokens(PHONE)
     other = post(client, "access_token", {"account": PHONE, "password": "secret-pass-1"}).get_json()["data"]
     response = post(client, "destroy_token", token=tokens["access_token"])
     assert response.get_json() == {"code": 0, "message": "success", "data": {}}
-    assert_error(platform.info(tokens["access_token"]), 10004, 401)
+    assert_error(platform_api.info(tokens["access_token"]), 10004, 401)
     assert_error(post(client, "refresh_token", {"refresh_token": tokens["refresh_token"]}), 10004, 401)
     assert_error(post(client, "destroy_token", token=tokens["access_token"]), 10004, 401)
-    assert platform.info(other["access_token"]).status_code == 200  # only that session
+    assert platform_api.info(other["access_token"]).status_code == 200  # only that session
 
 
 def test_destroy_token_without_a_token_is_10004(client):
@@ -415,8 +416,8 @@ def test_huge_body_is_10005(client):
     assert_error(response, 10005, 400)
 
 
-def test_unknown_fields_are_ignored(client, platform):
-    code = platform.code(PHONE)
+def test_unknown_fields_are_ignored(client, platform_api):
+    code = platform_api.code(PHONE)
     body = {"account": PHONE, "code": code, "password": "secret-pass-1", "role": 1, "is_active": False}
     assert client.post("/api/auth/register", json=body).status_code == 200
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from lingo.extensions import db
 from lingo.models import User
+from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
 from lingo.services import accounts, sessions
 from lingo.services.identity import area_phone
 
@@ -45,13 +46,13 @@ def assert_10005(response: Any) -> None:
 
 
 @pytest.fixture
-def token(platform: Any) -> str:
+def token(platform_api: Any) -> str:
     """An access token of a freshly registered phone user."""
-    return platform.tokens(PHONE)["access_token"]
+    return platform_api.tokens(PHONE)["access_token"]
 
 
-def test_get_info_matches_the_seed(platform, token):
-    data = assert_seed_user(platform.info(token).get_json())
+def test_get_info_matches_the_seed(platform_api, token):
+    data = assert_seed_user(platform_api.info(token).get_json())
     assert data["area"] == "86" and data["phone"] == PHONE and data["username"] == PHONE
     assert data["email"] == "" and data["birthday"] == "" and data["gender"] == 2
     assert data["role"] == 0 and data["is_active"] is True and data["app_id"] == ""
@@ -60,19 +61,19 @@ def test_get_info_matches_the_seed(platform, token):
 
 
 @pytest.mark.parametrize("app_overrides", [{"APP_ID": "app-2019", "TIMEZONE": "UTC"}])
-def test_get_info_uses_app_id_and_timezone(platform, token):
-    data = platform.info(token).get_json()["data"]
+def test_get_info_uses_app_id_and_timezone(platform_api, token):
+    data = platform_api.info(token).get_json()["data"]
     assert data["app_id"] == "app-2019" and data["created_at"] == "2026-01-05 08:00:00"
 
 
-def test_put_info_matches_the_seed(client, platform, token, clock):
+def test_put_info_matches_the_seed(client, platform_api, token, clock):
     clock.advance(3600)
     body = {"nickname": "小明", "avatar": "https://cdn.example.com/a/1.png", "gender": 1,
             "birthday": "1991-03-08", "address": "上海市浦东新区"}
     data = assert_seed_user(put(client, token, body).get_json())
     assert {k: data[k] for k in body} == body
     assert data["updated_at"] == "2026-01-05 17:00:00" and data["created_at"] == "2026-01-05 16:00:00"
-    assert {k: v for k, v in platform.info(token).get_json()["data"].items() if k in body} == body
+    assert {k: v for k, v in platform_api.info(token).get_json()["data"].items() if k in body} == body
 
 
 def test_put_info_changes_only_what_is_given(client, token):
@@ -94,8 +95,8 @@ def test_put_info_ignores_unknown_fields(app, client, token):
     assert data["phone"] == PHONE and data["email"] == "" and data["id"] != 99
 
 
-def test_put_empty_body_changes_nothing(client, token, platform):
-    before = platform.info(token).get_json()["data"]
+def test_put_empty_body_changes_nothing(client, token, platform_api):
+    before = platform_api.info(token).get_json()["data"]
     assert put(client, token, {}).get_json()["data"] == before
     response = client.put("/api/personal/info", headers={"Authorization": f"Token {token}"})
     assert response.get_json()["data"] == before
@@ -129,11 +130,11 @@ def test_put_empty_body_changes_nothing(client, token, platform):
     ("address", "x" * 256),
     ("address", ["street"]),
 ])
-def test_put_info_invalid_field_is_10005_and_saves_nothing(client, platform, token, field, value):
-    before = platform.info(token).get_json()["data"]
+def test_put_info_invalid_field_is_10005_and_saves_nothing(client, platform_api, token, field, value):
+    before = platform_api.info(token).get_json()["data"]
     body = {"nickname": "Valid", "address": "Valid street", field: value}
     assert_10005(put(client, token, body))
-    assert platform.info(token).get_json()["data"] == before
+    assert platform_api.info(token).get_json()["data"] == before
 
 
 def test_put_info_limits_are_inclusive(client, token):
@@ -158,9 +159,9 @@ def test_put_info_malformed_body_is_10005(client, token, raw):
     assert_10005(response)
 
 
-def test_email_user_info(platform):
-    token = platform.tokens("Ann@Example.com")["access_token"]
-    data = assert_seed_user(platform.info(token).get_json())
+def test_email_user_info(platform_api):
+    token = platform_api.tokens("Ann@Example.com")["access_token"]
+    data = assert_seed_user(platform_api.info(token).get_json())
     assert (data["email"], data["username"], data["phone"], data["area"]) == (
         "ann@example.com", "ann@example.com", "", "86")
 
@@ -178,56 +179,56 @@ def test_info_without_a_valid_token_is_10004(client, header):
 
 
 @pytest.mark.parametrize("scheme", ["Token", "Bearer"])
-def test_modern_tokens_work_here(modern, platform, scheme):
+def test_modern_tokens_work_here(modern, platform_api, scheme):
     tokens = modern.tokens(PHONE)
-    data = assert_seed_user(platform.info(tokens["access_token"], scheme).get_json())
+    data = assert_seed_user(platform_api.info(tokens["access_token"], scheme).get_json())
     assert data["phone"] == PHONE
 
 
 @pytest.mark.parametrize("scheme", ["Token", "Bearer"])
-def test_platform_tokens_work_with_both_schemes(platform, token, scheme):
-    assert platform.info(token, scheme).status_code == 200
+def test_platform_tokens_work_with_both_schemes(platform_api, token, scheme):
+    assert platform_api.info(token, scheme).status_code == 200
 
 
 @pytest.mark.parametrize("policy", [
     sessions.TokenPolicy("v4", sessions.hex32_token, 3600, 3600),
     sessions.TokenPolicy("its", sessions.jwt_token, 3600, 2592000),
 ])
-def test_v4_and_image_to_sound_sessions_work_here(app, client, platform, clock, policy):
+def test_v4_and_image_to_sound_sessions_work_here(app, client, platform_api, clock, policy):
     # The v4 and image-to-sound dialects are built elsewhere; their sessions are
     # minted here with the same service and token formats they use.
-    platform.tokens(PHONE)
+    platform_api.tokens(PHONE)
     with app.app_context():
         user = accounts.find_user(area_phone("86", PHONE))
         issued = sessions.open_session(user, policy, ip="127.0.0.1", now=clock())
         db.session.commit()
     for scheme in ("Token", "Bearer"):
-        response = platform.info(issued.access_token, scheme)
+        response = platform_api.info(issued.access_token, scheme)
         assert response.status_code == 200 and response.get_json()["data"]["phone"] == PHONE
     assert put(client, issued.access_token, {"nickname": "via-" + policy.client}).status_code == 200
     clock.advance(3600)
-    assert platform.info(issued.access_token).status_code == 401
+    assert platform_api.info(issued.access_token).status_code == 401
 
 
-def test_password_change_revokes_tokens(client, modern, platform, clock, token):
+def test_password_change_revokes_tokens(client, modern, platform_api, clock, token):
     clock.advance(61)
     code = modern.code(PHONE)
     body = {"phone": PHONE, "code": code, "new_password": "another-pass-2"}
     assert client.post("/api/auth/set_password_by_code", json=body).status_code == 200
-    assert platform.info(token).get_json()["code"] == 10004
+    assert platform_api.info(token).get_json()["code"] == 10004
     assert put(client, token, {"nickname": "x"}).get_json()["code"] == 10004
 
 
-def test_destroy_token_revokes_personal_access(client, platform, token):
+def test_destroy_token_revokes_personal_access(client, platform_api, token):
     assert client.post("/api/auth/destroy_token", headers={"Authorization": f"Token {token}"}).status_code == 200
-    assert platform.info(token).get_json()["code"] == 10004
+    assert platform_api.info(token).get_json()["code"] == 10004
 
 
-def test_profile_is_shared_with_other_dialects(app, client, modern, platform, token, clock):
+def test_profile_is_shared_with_other_dialects(app, client, modern, platform_api, token, clock):
     put(client, token, {"nickname": "Ann", "birthday": "1991-03-08"})
     with app.app_context():
         user = db.session.execute(select(User)).scalar_one()
         assert user.nickname == "Ann" and user.birthday.isoformat() == "1991-03-08"
     clock.advance(61)
     tokens = modern.tokens(PHONE)  # same person through the modern dialect
-    assert platform.info(tokens["access_token"]).get_json()["data"]["nickname"] == "Ann"
+    assert platform_api.info(tokens["access_token"]).get_json()["data"]["nickname"] == "Ann"
