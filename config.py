@@ -49,6 +49,23 @@ class Config:
     PUSH_WEBHOOK_SECRET = ""
     #: Seconds the webhook sender waits for the push provider.
     PUSH_WEBHOOK_TIMEOUT = 5
+    # Email codes (platform accounts by email address).
+    #: ``console`` (logs the message), ``smtp``, or ``outbox`` (in memory, for tests).
+    MAIL_BACKEND = "console"
+    #: SMTP server host and port (25 plain, 587 with STARTTLS, 465 with SSL).
+    MAIL_HOST = "localhost"
+    MAIL_PORT = 25
+    #: Upgrade the connection with STARTTLS.
+    MAIL_USE_TLS = False
+    #: Connect with implicit TLS (SMTPS). Not together with ``MAIL_USE_TLS``.
+    MAIL_USE_SSL = False
+    #: SMTP login; no login when empty.
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    #: The sender address, e.g. ``"lingo <no-reply@example.com>"``; required for ``smtp``.
+    MAIL_FROM = ""
+    #: Seconds to wait for the SMTP server before giving up (then error 10014).
+    MAIL_TIMEOUT = 10
 
     # Passwords (argon2id). memory in KiB; 19456 KiB = 19 MiB (OWASP minimum).
     ARGON2_TIME_COST = 2
@@ -82,11 +99,12 @@ class Development(Config):
 
 
 class Testing(Config):
-    """The test suite: an in-memory SMS outbox and fixed secrets."""
+    """The test suite: in-memory SMS and email outboxes and fixed secrets."""
 
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"
     SMS_BACKEND = "outbox"
+    MAIL_BACKEND = "outbox"
     RATELIMIT_STORAGE_URI = "memory://"
 
 

@@ -1,11 +1,11 @@
 """Message senders behind one small interface each, chosen by configuration.
 
-``SMS_BACKEND`` picks the SMS sender (``console`` or ``outbox``). A sender
-raises :class:`~lingo.errors.DomainError` with ``SMS_ARREARS``, ``SMS_FAILED``
-or ``SMS_UNAVAILABLE`` when the provider refuses.
-
-``PUSH_BACKEND`` picks the push sender (``console`` or ``webhook``);
-see :mod:`lingo.senders.push`.
+``SMS_BACKEND`` picks the SMS sender (``console`` or ``outbox``) and
+``MAIL_BACKEND`` the email sender (``console``, ``smtp`` or ``outbox``). A
+sender raises :class:`~lingo.errors.DomainError` with ``SMS_ARREARS``,
+``SMS_FAILED``, ``SMS_UNAVAILABLE`` or ``EMAIL_UNAVAILABLE`` when the
+provider refuses. ``PUSH_BACKEND`` picks the push sender (``console`` or
+``webhook``); see :mod:`lingo.senders.push`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 
 from flask import Flask, current_app
 
+from .email import EMAIL_BACKENDS
 from .push import PUSH_BACKENDS, PushSender
 from .sms import SMS_BACKENDS, CodeSender
 
@@ -29,15 +30,22 @@ def _build(app: Flask, key: str, backends: Mapping[str, Callable[[Mapping[str, A
 def init_app(app: Flask) -> None:
     """Build the configured senders and keep them in ``app.extensions``.
 
-    :raises RuntimeError: for an unknown backend name or an incomplete webhook configuration.
+    :raises RuntimeError: for an unknown backend name or an incomplete SMTP or
+        webhook configuration.
     """
     app.extensions["lingo.sms"] = _build(app, "SMS_BACKEND", SMS_BACKENDS)
+    app.extensions["lingo.email"] = _build(app, "MAIL_BACKEND", EMAIL_BACKENDS)
     app.extensions["lingo.push"] = _build(app, "PUSH_BACKEND", PUSH_BACKENDS)
 
 
 def sms_sender() -> CodeSender:
     """The application's SMS sender."""
     return current_app.extensions["lingo.sms"]
+
+
+def email_sender() -> CodeSender:
+    """The application's email sender."""
+    return current_app.extensions["lingo.email"]
 
 
 def push_sender() -> PushSender:

@@ -33,14 +33,17 @@ class ConsoleSender:
     Development config); otherwise the log line says a code was sent, no more.
     """
 
+    #: Where the messages go (the email console sender uses its own logger).
+    log = log
+
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.shows_code = bool(config.get("CONSOLE_SHOWS_CODE"))
 
     def send_code(self, to: str, code: str, ttl: int) -> None:
         if self.shows_code:
-            log.warning("console sender: code %s for %s (valid %ss)", code, mask(to), ttl)
+            self.log.warning("console sender: code %s for %s (valid %ss)", code, mask(to), ttl)
         else:
-            log.info("console sender: a code for %s (valid %ss)", mask(to), ttl)
+            self.log.info("console sender: a code for %s (valid %ss)", mask(to), ttl)
 
 
 class Outbox:

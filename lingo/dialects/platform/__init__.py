@@ -14,12 +14,19 @@ from .render import ERRORS, render_error
 
 bp = Blueprint("platform", __name__)
 
+#: ``/api/*`` is platform, except ``/api/auth/*`` which is modern's; these
+#: platform paths under it render their own 404/405 in the platform envelope.
+AUTH_PATHS = tuple(f"/api/auth/{name}" for name in
+                   ("check_code", "register", "access_token", "refresh_token", "destroy_token"))
+
 DIALECT = Dialect(
     name="platform",
-    prefixes=("/api",),
+    prefixes=("/api", *AUTH_PATHS),
     blueprint=bp,
     errors=ERRORS,
     render_error=render_error,
 )
 
 from . import content, push  # noqa: E402,F401  (routes: FAQ, feedback, push, messages)
+from . import auth, personal  # noqa: E402,F401  (routes on bp)
+from .auth import send_code  # noqa: E402  (reached through lingo.dialects.shared)

@@ -1,0 +1,102 @@
+"""Platform account routes: codes, registration, tokens (``/api/auth/*``).
+
+``POST /api/auth/send_code`` is shared with the modern dialect and reaches
+:func:`send_code` through :mod:`lingo.dialects.shared`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app
+
+from ... import clock
+from ...extensions import db
+from ...senders import email_sender, sms_sender
+from ...services import accounts, codes, sessions
+from ...services.identity import EMAIL, Account
+from .. import guard
+from ..parsing import client_ip, json_body, load
+from . import bp, schemas
+from .render import ok, timestamp
+
+
+def token_policy() -> sessions.TokenPolicy:
+    """50-alphanumeric access and refresh tokens; access lives ``PLATFORM_ACCESS_TTL`` (7 days)."""
+    cfg = current_app.config
+    return sessions.TokenPolicy(
+        "platform", sessions.alnum50_token, cfg["PLATFORM_ACCESS_TTL"], cfg["PLATFORM_REFRESH_TTL"]
+    )
+
+
+def token_data(issued: sessions.Issued) -> dict[str, Any]:
+    """``{access_token, refresh_token, expires_at, expires_in}`` as the seed shows."""
+    return {
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "expires_at": timestamp(issued.access_expires_at),
+        "expires_in": current_app.config["PLATFORM_ACCESS_TTL"],
+    }
+
+
+def _sender_for(account: Account) -> Any:
+    return email_sender() if account.kind == EMAIL else sms_sender()
+
+
+def send_code(body: dict[str, Any]) -> Response:
+    """``POST /api/auth/send_code {area?, account}`` → ``{}``: a code by SMS or email.
+
+    Reached through :mod:`lingo.dialects.shared` (the path is shared with modern).
+    """
+    account = load(schemas.AccountSchema(), body)["account"]
+    codes.send(account, ip=client_ip(), now=clock.now(), sender=_sender_for(account))
+    return ok({})
+
+
+@bp.post("/api/auth/check_code")
+def check_code() -> Response:
+    """``POST /api/auth/check_code {area?, account, code}`` → ``{}``.
+
+    Checks without consuming the code; a wrong code still counts as an attempt.
+    """
+    args = load(schemas.CodeSchema(), json_body())
+    codes.verify(args["account"], args["code"], use=codes.REGISTER, now=clock.now(), consume=False)
+    return ok({})
+
+
+@bp.post("/api/auth/register")
+def register() -> Response:
+    """``POST /api/auth/register {area?, account, code, password}`` → tokens."""
+    args = load(schemas.RegisterSchema(), json_body())
+    now = clock.now()
+    user = accounts.register(args["account"], args["code"], args["password"], now=now)
+    issued = sessions.open_session(user, token_policy(), ip=client_ip(), now=now)
+    db.session.commit()
+    return ok(token_data(issued))
+
+
+@bp.post("/api/auth/access_token")
+def access_token() -> Response:
+    """``POST /api/auth/access_token {area?, account, password}`` → tokens (password sign-in)."""
+    args = load(schemas.PasswordLoginSchema(), json_body())
+    sign_in = accounts.login_with_password(
+        args["account"], args["password"], token_policy(), ip=client_ip(), now=clock.now()
+    )
+    return ok(token_data(sign_in.tokens))
+
+
+@bp.post("/api/auth/refresh_token")
+def refresh_token() -> Response:
+    """``POST /api/auth/refresh_token {refresh_token}`` → new tokens.
+
+    The old pair dies; presenting a rotated refresh token again revokes the session.
+    """
+    args = load(schemas.RefreshSchema(), json_body())
+    issued = sessions.rotate(args["refresh_token"], token_policy(), now=clock.now())
+    return ok(token_data(issued))
+
+
+@bp.post("/api/auth/destroy_token")
+def destroy_token() -> Response:
+    """``POST /api/auth/destroy_token`` (``Authorization: Token <t>``) → ``{}``: revoke the session."""
+    sessions.revoke_session(guard.current_session().id, now=clock.now())
+    return ok({})
