@@ -6,3 +6,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register lingo's CLI commands on ``app``."""
+    from .enterprise_commands import enterprise_cli
+
+    app.cli.add_command(enterprise_cli)
