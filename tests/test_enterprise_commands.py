@@ -24,43 +24,54 @@ def _ok(runner, *args: str) -> str:
     return result.output
 
 
+def _create(runner, name: str) -> int:
+    """``enterprise create NAME`` → the new id (ids are not reset between tests on MySQL)."""
+    word, eid, echoed = _ok(runner, "create", name).split()
+    assert word == "enterprise" and echoed == name
+    return int(eid)
+
+
+def _apply(runner, phone: str, enterprise_id: int) -> int:
+    word, aid, state = _ok(runner, "apply", phone, str(enterprise_id)).split()
+    assert word == "application" and state == "pending"
+    return int(aid)
+
+
 def test_approved_application_sets_the_enterprise(v4, runner):
     v4.register(PHONE)
-    assert _ok(runner, "create", "apple") == "enterprise 1 apple\n"
-    assert _ok(runner, "create", "pear") == "enterprise 2 pear\n"
-    assert _ok(runner, "apply", PHONE, "2") == "application 1 pending\n"
-    assert _ok(runner, "approve", "1") == "application 1 approved\n"
+    _create(runner, "apple")
+    pear = _create(runner, "pear")
+    application = _apply(runner, PHONE, pear)
+    assert _ok(runner, "approve", str(application)) == f"application {application} approved\n"
 
     data = v4.login(PHONE)["data"]
 
-    assert data["enterprise_id"] == "2"
-    assert data["apply"] == {"apply_eid": 2, "apply_name": "pear", "apply_state": "1"}
+    assert data["enterprise_id"] == str(pear)
+    assert data["apply"] == {"apply_eid": pear, "apply_name": "pear", "apply_state": "1"}
 
 
 def test_refused_application_leaves_no_enterprise(v4, runner):
     v4.register(PHONE)
-    _ok(runner, "create", "apple")
-    _ok(runner, "apply", PHONE, "1")
-    assert _ok(runner, "refuse", "1") == "application 1 refused\n"
+    apple = _create(runner, "apple")
+    application = _apply(runner, PHONE, apple)
+    assert _ok(runner, "refuse", str(application)) == f"application {application} refused\n"
 
     data = v4.login(PHONE)["data"]
 
     assert data["enterprise_id"] == "-1"
-    assert data["apply"] == {"apply_eid": 1, "apply_name": "apple", "apply_state": "-1"}
+    assert data["apply"] == {"apply_eid": apple, "apply_name": "apple", "apply_state": "-1"}
 
 
 def test_latest_application_is_reported(v4, runner):
     v4.register(PHONE)
-    _ok(runner, "create", "apple")
-    _ok(runner, "create", "pear")
-    _ok(runner, "apply", PHONE, "1")
-    _ok(runner, "approve", "1")
-    _ok(runner, "apply", PHONE, "2")
+    apple, pear = _create(runner, "apple"), _create(runner, "pear")
+    _ok(runner, "approve", str(_apply(runner, PHONE, apple)))
+    _apply(runner, PHONE, pear)
 
     data = v4.login(PHONE)["data"]
 
-    assert data["enterprise_id"] == "1"
-    assert data["apply"] == {"apply_eid": 2, "apply_name": "pear", "apply_state": "0"}
+    assert data["enterprise_id"] == str(apple)
+    assert data["apply"] == {"apply_eid": pear, "apply_name": "pear", "apply_state": "0"}
 
 
 def test_permissions_are_reported(v4, runner):
@@ -73,20 +84,20 @@ def test_permissions_are_reported(v4, runner):
 
 def test_commands_refuse_bad_requests(v4, runner):
     v4.register(PHONE)
-    _ok(runner, "create", "apple")
+    apple = _create(runner, "apple")
     for args, expected in (
-        (["apply", "13800138000", "1"], "not_registered"),
-        (["apply", PHONE, "99"], "not_found"),
-        (["apply", "not-a-phone", "1"], "Invalid value"),
-        (["approve", "5"], "not_found"),
+        (["apply", "13800138000", str(apple)], "not_registered"),
+        (["apply", PHONE, str(apple + 1000)], "not_found"),
+        (["apply", "not-a-phone", str(apple)], "Invalid value"),
+        (["approve", "987654321"], "not_found"),
         (["permissions", "13800138000", "x"], "not_registered"),
         (["create", "   "], "invalid_input"),
     ):
         result = runner.invoke(args=["enterprise", *args])
         assert result.exit_code != 0 and expected in result.output, (args, result.output)
-    _ok(runner, "apply", PHONE, "1")
-    _ok(runner, "refuse", "1")
+    application = _apply(runner, PHONE, apple)
+    _ok(runner, "refuse", str(application))
     # a decided application cannot be decided again
-    result = runner.invoke(args=["enterprise", "approve", "1"])
-    assert result.exit_code == 1 and "no pending application 1" in result.output
+    result = runner.invoke(args=["enterprise", "approve", str(application)])
+    assert result.exit_code == 1 and f"no pending application {application}" in result.output
     assert v4.login(PHONE)["data"]["enterprise_id"] == "-1"

@@ -8,7 +8,7 @@ import pytest
 
 from lingo.errors import Error
 from lingo.dialects.legacy.render import ERRORS
-from v4_api import HEX32, V4, V4Api, snapshot
+from v4_api import HEX32, V4, V4Api, snapshot, unique_ip
 
 PHONE = "13126939916"
 
@@ -16,6 +16,18 @@ PHONE = "13126939916"
 @pytest.fixture
 def v4(app, client, outbox, clock) -> V4Api:
     return V4Api(app, client, outbox, clock)
+
+
+@pytest.fixture(autouse=True)
+def client_ip(client) -> str:
+    """A client address of this test's own.
+
+    flask-limiter keeps the key prefix of the first app it was bound to, so with
+    Redis the ``isregister`` counters of every test in the run would share one key
+    per address; a fresh address per test keeps the tests independent.
+    """
+    client.environ_base["REMOTE_ADDR"] = unique_ip()
+    return client.environ_base["REMOTE_ADDR"]
 
 
 def test_every_domain_error_has_a_v4_rendering():
@@ -94,8 +106,10 @@ def test_seed_register_example_needs_a_real_code(v4, client, app):
 def test_seed_login_example(v4, client, app):
     registered = v4.register(PHONE, password="111111", device="uuid")
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["enterprise", "create", "apple"]).exit_code == 0
-    result = runner.invoke(args=["enterprise", "apply", PHONE, "1"])
+    created = runner.invoke(args=["enterprise", "create", "apple"])
+    assert created.exit_code == 0, created.output
+    apple = int(created.output.split()[1])
+    result = runner.invoke(args=["enterprise", "apply", PHONE, str(apple)])
     assert result.exit_code == 0, result.output
 
     response = client.get("/api/v4.0/login?phone=13126939916&password=111111&device_identifier=uuid")
@@ -107,7 +121,7 @@ def test_seed_login_example(v4, client, app):
     assert body["msg"] == "登录成功"
     data = body["data"]
     assert set(data) == {"change_device", "enterprise_id", "token", "user_id", "name", "apply", "permissions"}
-    assert data["apply"] == {"apply_eid": 1, "apply_name": "apple", "apply_state": "0"}
+    assert data["apply"] == {"apply_eid": apple, "apply_name": "apple", "apply_state": "0"}
     assert type(data["apply"]["apply_eid"]) is int
     assert data["change_device"] is False
     assert data["enterprise_id"] == "-1"
@@ -271,9 +285,11 @@ def test_registration_code_refused_by_verify_code(v4, client, outbox):
 # --- forget_password: once, 10 minutes, same IP -------------------------------------------
 
 
-def _forget(client, password: str = "654321", ip: str = "127.0.0.1") -> Any:
+def _forget(client, password: str = "654321", ip: str | None = None) -> Any:
+    """``forget_password`` from ``ip`` (default: the test's client address)."""
+    environ = {"REMOTE_ADDR": ip} if ip else {}
     return client.get(f"{V4}/forget_password?phone={PHONE}&password={password}",
-                      environ_base={"REMOTE_ADDR": ip}).get_json()
+                      environ_base=environ).get_json()
 
 
 REFUSED = {"code": -1, "data": "", "msg": "验证码错误"}
@@ -288,11 +304,12 @@ def test_forget_password_refused_without_verify_code(v4, client, app):
 
 def test_forget_password_refused_from_another_ip(v4, client, app):
     v4.register(PHONE)
-    v4.grant(PHONE, ip="10.0.0.1")
+    ip, other_ip = unique_ip(), unique_ip()
+    v4.grant(PHONE, ip=ip)
     before = snapshot(app)
-    assert _forget(client, ip="10.0.0.2") == REFUSED
+    assert _forget(client, ip=other_ip) == REFUSED
     assert snapshot(app) == before
-    assert _forget(client, ip="10.0.0.1")["code"] == 200
+    assert _forget(client, ip=ip)["code"] == 200
 
 
 def test_forget_password_refused_after_ten_minutes(v4, client):
@@ -351,7 +368,7 @@ def test_isregister_is_limited_per_client_ip(client):
     limited = client.get(f"{V4}/isregister/{PHONE}")
     assert limited.status_code == 200
     assert limited.get_json() == {"code": -1, "data": "", "msg": "请求过于频繁"}
-    other = client.get(f"{V4}/isregister/{PHONE}", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    other = client.get(f"{V4}/isregister/{PHONE}", environ_base={"REMOTE_ADDR": unique_ip()})
     assert other.get_json()["code"] == 200
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,11 @@ from lingo.models import User
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 V4 = "/api/v4.0"
+
+
+def unique_ip() -> str:
+    """A random address in 10.0.0.0/8."""
+    return "10." + ".".join(str(b) for b in secrets.token_bytes(3))
 
 
 class V4Api:
@@ -54,11 +60,11 @@ class V4Api:
         """``login`` by GET; returns the JSON body."""
         return self.get("login", phone=phone, password=password, device_identifier=device).get_json()
 
-    def grant(self, phone: str, ip: str = "127.0.0.1") -> None:
-        """``sendsms?expect=1`` then ``verify_code`` from ``ip``."""
+    def grant(self, phone: str, ip: str | None = None) -> None:
+        """``sendsms?expect=1`` then ``verify_code`` from ``ip`` (default: the client's address)."""
         code = self.code(phone, "1")
         response = self.client.get(f"{V4}/verify_code?phone={phone}&code={code}",
-                                   environ_base={"REMOTE_ADDR": ip})
+                                   environ_base={"REMOTE_ADDR": ip} if ip else {})
         assert response.get_json() == {"code": 200, "data": "", "msg": "验证码正确"}
 
     def user(self, phone: str) -> User | None:
