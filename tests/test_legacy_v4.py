@@ -5,12 +5,16 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
-from lingo.errors import Error
 from lingo.dialects.legacy.render import ERRORS
-from v4_api import HEX32, V4, V4Api, snapshot, unique_ip
+from lingo.errors import Error
+from lingo.extensions import db
+from lingo.models import User
+from v4_api import HEX32, V4, V4Api, insert_user, snapshot, unique_ip
 
 PHONE = "13126939916"
+REFUSED = {"code": -1, "data": "", "msg": "验证码错误"}
 
 
 @pytest.fixture
@@ -35,6 +39,20 @@ def test_every_domain_error_has_a_v4_rendering():
 
 
 # --- the seed's examples, sent verbatim -------------------------------------------------
+
+ACCOUNT_FIELDS = {"change_device", "enterprise_id", "token", "user_id", "name", "apply", "permissions"}
+
+
+def _account_data(response: Any, msg: str) -> dict[str, Any]:
+    """Check a ``register``/``login`` success envelope and return its ``data``."""
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body) == ["code", "data", "msg"]
+    assert body["code"] == 200 and type(body["code"]) is int
+    assert body["msg"] == msg
+    assert set(body["data"]) == ACCOUNT_FIELDS
+    return body["data"]
+
 
 
 def test_seed_sendsms_example(v4, client, outbox):
@@ -86,13 +104,7 @@ def test_seed_register_example_needs_a_real_code(v4, client, app):
 
     response = client.get(url.replace("code=xxx", f"code={code}"))
 
-    assert response.status_code == 200
-    body = response.get_json()
-    assert list(body) == ["code", "data", "msg"]
-    assert body["code"] == 200 and type(body["code"]) is int
-    assert body["msg"] == "注册成功"
-    data = body["data"]
-    assert set(data) == {"change_device", "enterprise_id", "token", "user_id", "name", "apply", "permissions"}
+    data = _account_data(response, "注册成功")
     assert data["change_device"] is False
     assert data["enterprise_id"] == -1 and type(data["enterprise_id"]) is int
     assert HEX32.match(data["token"]) and HEX32.match(data["user_id"])
@@ -114,13 +126,7 @@ def test_seed_login_example(v4, client, app):
 
     response = client.get("/api/v4.0/login?phone=13126939916&password=111111&device_identifier=uuid")
 
-    assert response.status_code == 200
-    body = response.get_json()
-    assert list(body) == ["code", "data", "msg"]
-    assert body["code"] == 200 and type(body["code"]) is int
-    assert body["msg"] == "登录成功"
-    data = body["data"]
-    assert set(data) == {"change_device", "enterprise_id", "token", "user_id", "name", "apply", "permissions"}
+    data = _account_data(response, "登录成功")
     assert data["apply"] == {"apply_eid": apple, "apply_name": "apple", "apply_state": "0"}
     assert type(data["apply"]["apply_eid"]) is int
     assert data["change_device"] is False
@@ -253,7 +259,7 @@ def test_sendsms_checks_the_expectation(v4, client, outbox):
 # --- codes serve one purpose ----------------------------------------------------------------
 
 
-def test_registration_code_does_not_serve_the_reset_or_a_login(v4, client):
+def test_registration_code_does_not_serve_a_login(v4, client):
     other = "13800138000"
     v4.register(other)
     register_code = v4.code(PHONE, "0")
@@ -267,19 +273,32 @@ def test_registration_code_does_not_serve_the_reset_or_a_login(v4, client):
     assert response.get_json()["code"] == 200
 
 
-def test_registration_code_refused_by_verify_code(v4, client, outbox):
+def test_registration_code_does_not_serve_the_reset(v4, client, app):
+    # The phone gets registered (here: written directly) after an expect=0 code was sent.
+    register_code = v4.code(PHONE, "0")
+    insert_user(app, PHONE)
+
+    assert v4.get("verify_code", phone=PHONE, code=register_code).get_json() == REFUSED
+    assert _forget(client) == REFUSED
+
+
+def test_reset_code_does_not_serve_a_login(v4, client):
     v4.register(PHONE)
-    # a user's active code can only be an expect=1 one; send an expect=0 code to
-    # another, unregistered, phone and try it for this one's reset: refused.
-    register_code = v4.code("13800138000", "0")
-    assert v4.get("verify_code", phone="13800138000", code=register_code).get_json() == {
-        "code": -1, "data": "", "msg": "手机号未注册"}
-    # the modern code for the registered user (any purpose) serves the reset,
-    # an expect=0 code cannot be sent to them at all; the reset code cannot register.
     reset_code = v4.code(PHONE, "1")
-    response = v4.get("register", phone="13800138000", name="n", password="123456",
-                      device_identifier="d", code=reset_code)
-    assert response.get_json() == {"code": -2, "data": "", "msg": "验证码错误"}
+    assert client.post("/api/auth/phone_code_login", json={"phone": PHONE, "code": reset_code}).status_code == 400
+    its = client.post("/image-to-sound/api/login", json={"mobile": PHONE, "rawCode": reset_code})
+    assert its.status_code == 400
+    # it is still good for the reset
+    assert v4.get("verify_code", phone=PHONE, code=reset_code).get_json()["code"] == 200
+
+
+def test_disabled_user_cannot_sign_in_or_use_a_token(v4, app, modern):
+    token = v4.register(PHONE)["token"]
+    with app.app_context():
+        db.session.execute(update(User).values(is_active=False))
+        db.session.commit()
+    assert v4.login(PHONE) == {"code": -1, "data": "", "msg": "账号已被禁用"}
+    assert modern.logout(token).status_code == 403
 
 
 # --- forget_password: once, 10 minutes, same IP -------------------------------------------
@@ -290,9 +309,6 @@ def _forget(client, password: str = "654321", ip: str | None = None) -> Any:
     environ = {"REMOTE_ADDR": ip} if ip else {}
     return client.get(f"{V4}/forget_password?phone={PHONE}&password={password}",
                       environ_base=environ).get_json()
-
-
-REFUSED = {"code": -1, "data": "", "msg": "验证码错误"}
 
 
 def test_forget_password_refused_without_verify_code(v4, client, app):
