@@ -20,7 +20,10 @@ class AccountField(Str):
         super().__init__(**kwargs)
         self.parse = parse
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Account:
+    # Deliberately narrows String's ``str`` result to the parsed Account.
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> Account:
         raw = super()._deserialize(value, attr, data, **kwargs)
         try:
             return self.parse(raw)
