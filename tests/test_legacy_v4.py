@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -481,3 +482,27 @@ def test_malformed_input_answers_minus_one_and_changes_nothing(endpoint, v4, cli
     assert len(outbox.messages) == sent
     assert v4.get("verify_code", phone=PHONE, code=live_code).get_json()["code"] == 200
     assert _forget(client, "765432")["code"] == 200
+
+
+def test_racing_forget_password_requests_succeed_once(v4, app, client_ip):
+    v4.register(PHONE)
+    v4.grant(PHONE)
+    barrier = threading.Barrier(4)
+    results: list[Any] = []
+
+    def reset(password: str) -> None:
+        racer = app.test_client()
+        racer.environ_base["REMOTE_ADDR"] = client_ip
+        barrier.wait()
+        results.append((password, _forget(racer, password)))
+
+    threads = [threading.Thread(target=reset, args=(f"pass-{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r["code"] for _, r in results) == [-1, -1, -1, 200]
+    assert [r for _, r in results].count(REFUSED) == 3
+    winner = next(password for password, r in results if r["code"] == 200)
+    assert v4.login(PHONE, winner)["code"] == 200
