@@ -112,9 +112,11 @@ def register_extensions(app: Flask) -> None:
 def register_dialects(app: Flask) -> None:
     """Register every dialect's blueprint and the error handlers."""
     from . import dialects
-    from .dialects import admin, modern, platform, shared
+    from .dialects import admin, image_to_sound, legacy, modern, platform, shared
 
-    dialects.init_app(app, [modern.DIALECT, platform.DIALECT, admin.DIALECT])
+    dialects.init_app(
+        app, [modern.DIALECT, platform.DIALECT, admin.DIALECT, legacy.DIALECT, image_to_sound.DIALECT]
+    )
     app.register_blueprint(shared.bp)
 
 

@@ -79,6 +79,14 @@ def _live(user: User | None) -> User:
     return user
 
 
+def find_live_user(account: Account) -> User:
+    """The active user owning ``account``.
+
+    :raises DomainError: ``NOT_REGISTERED`` or ``ACCOUNT_DISABLED``.
+    """
+    return _live(find_user(account))
+
+
 def check_password(account: Account, password: str, *, now: datetime) -> User:
     """Authenticate by password; rehash when the argon2 parameters changed.
 

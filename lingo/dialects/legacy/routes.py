@@ -1,0 +1,128 @@
+"""Routes of the legacy v4 dialect (``/api/v4.0``): parse, call a service, render.
+
+Every endpoint answers GET and POST; parameters come from the query string,
+a form body or a JSON body (see :mod:`.params`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app
+
+from ... import clock
+from ...extensions import limiter
+from ...models import EnterpriseApplication
+from ...senders import sms_sender
+from ...services import enterprises, legacy, resets, sessions
+from ...services.accounts import SignIn
+from .. import Dialect
+from ..parsing import client_ip, load
+from . import schemas
+from .params import params
+from .render import ERRORS, ok, render_error, sent
+
+PREFIX = "/api/v4.0"
+METHODS = ["GET", "POST"]
+#: ``isregister`` tells whether a phone is registered: limited per client IP.
+ISREGISTER_LIMIT = "30 per minute"
+
+bp = Blueprint("v4", __name__, url_prefix=PREFIX)
+
+
+def token_policy() -> sessions.TokenPolicy:
+    """32-hex tokens living ``V4_TOKEN_TTL`` seconds."""
+    ttl = current_app.config["V4_TOKEN_TTL"]
+    return sessions.TokenPolicy("v4", sessions.hex32_token, ttl, ttl)
+
+
+def _apply(application: EnterpriseApplication | None) -> dict[str, Any]:
+    if application is None:
+        return {}
+    return {
+        "apply_eid": application.enterprise_id,
+        "apply_name": application.enterprise.name,
+        "apply_state": str(application.state),
+    }
+
+
+def _account_data(sign_in: SignIn, change_device: bool, *, enterprise_id_as_text: bool) -> dict[str, Any]:
+    """``register``/``login`` data; the seed types ``enterprise_id`` differently in each."""
+    user = sign_in.user
+    enterprise_id = user.enterprise_id if user.enterprise_id is not None else -1
+    return {
+        "change_device": change_device,
+        "enterprise_id": str(enterprise_id) if enterprise_id_as_text else enterprise_id,
+        "token": sign_in.tokens.access_token,
+        "user_id": user.user_id,
+        "name": user.nickname,
+        "permissions": list(user.permissions or []),
+        "apply": _apply(enterprises.latest_application(user)),
+    }
+
+
+@bp.route("/sendsms/<mobile>", methods=METHODS)
+def sendsms(mobile: str) -> Response:
+    """Send a code: ``expect=0`` (default) for registration, ``expect=1`` for the reset."""
+    args = load(schemas.SendSmsSchema(), {**params(), "mobile": mobile})
+    legacy.send_code_expecting(
+        args["mobile"], registered=args["expect"] == schemas.EXPECT_REGISTERED,
+        ip=client_ip(), now=clock.now(), sender=sms_sender(),
+    )
+    return sent("发送成功")
+
+
+@bp.route("/isregister/<phone>", methods=METHODS)
+@limiter.limit(ISREGISTER_LIMIT)
+def isregister(phone: str) -> Response:
+    """code 200 when the phone is as ``expect`` says (0: unregistered, 1: registered), else -1."""
+    args = load(schemas.IsRegisterSchema(), {**params(), "phone": phone})
+    registered = args["expect"] == schemas.EXPECT_REGISTERED
+    legacy.check_expectation(args["phone"], registered=registered)
+    return ok("", "手机号已经被注册" if registered else "手机号未注册")
+
+
+@bp.route("/register", methods=METHODS)
+def register() -> Response:
+    """Register with an ``expect=0`` code and sign in; a wrong code answers -2."""
+    args = load(schemas.RegisterSchema(), params())
+    sign_in = legacy.register_on_device(
+        args["phone"], args["code"], args["password"], name=args["name"].strip(),
+        device_identifier=args["device_identifier"], policy=token_policy(), ip=client_ip(), now=clock.now(),
+    )
+    return ok(_account_data(sign_in, False, enterprise_id_as_text=False), "注册成功")
+
+
+@bp.route("/login", methods=METHODS)
+def login() -> Response:
+    """Password sign-in; reports ``change_device`` and the enterprise records."""
+    args = load(schemas.LoginSchema(), params())
+    sign_in, changed = legacy.login_on_device(
+        args["phone"], args["password"], device_identifier=args["device_identifier"],
+        policy=token_policy(), ip=client_ip(), now=clock.now(),
+    )
+    return ok(_account_data(sign_in, changed, enterprise_id_as_text=True), "登录成功")
+
+
+@bp.route("/verify_code", methods=METHODS)
+def verify_code() -> Response:
+    """Reset step 1: consume an ``expect=1`` code; grants one ``forget_password`` from this IP."""
+    args = load(schemas.VerifyCodeSchema(), params())
+    resets.grant_reset(args["phone"], args["code"], ip=client_ip(), now=clock.now())
+    return ok("", "验证码正确")
+
+
+@bp.route("/forget_password", methods=METHODS)
+def forget_password() -> Response:
+    """Reset step 2: within 10 minutes of step 1, same IP, once; every session is revoked."""
+    args = load(schemas.ForgetPasswordSchema(), params())
+    resets.reset_with_grant(args["phone"], args["password"], ip=client_ip(), now=clock.now())
+    return ok("", "修改成功")
+
+
+DIALECT = Dialect(
+    name="v4",
+    prefixes=(PREFIX,),
+    blueprint=bp,
+    errors=ERRORS,
+    render_error=render_error,
+)

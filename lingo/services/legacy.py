@@ -1,0 +1,104 @@
+"""Use cases only the legacy v4 dialect has: expectation checks and device tracking.
+
+``sendsms`` and ``isregister`` say whether they expect the phone to be
+registered; ``register`` and ``login`` remember the device the app runs on and
+report when it changed.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import DomainError, Error
+from ..extensions import db
+from ..models import User
+from ..models.code import PURPOSE_REGISTER, PURPOSE_RESET
+from ..senders.sms import CodeSender
+from . import accounts, codes, sessions
+from .accounts import SignIn
+from .identity import Account
+from .sessions import TokenPolicy
+
+
+def check_expectation(account: Account, *, registered: bool) -> User | None:
+    """Check that ``account`` is (``registered``) or is not registered.
+
+    :returns: the user, when there is one.
+    :raises DomainError: ``NOT_REGISTERED`` or ``ALREADY_REGISTERED`` when the
+        expectation does not hold.
+    """
+    user = accounts.find_user(account)
+    if registered and user is None:
+        raise DomainError(Error.NOT_REGISTERED)
+    if not registered and user is not None:
+        raise DomainError(Error.ALREADY_REGISTERED)
+    return user
+
+
+def send_code_expecting(
+    account: Account, *, registered: bool, ip: str, now: datetime, sender: CodeSender
+) -> str:
+    """Send a code that serves registration only (``registered`` false) or the reset only.
+
+    :returns: the code (never log it).
+    :raises DomainError: see :func:`check_expectation` and :func:`lingo.services.codes.send`.
+    """
+    check_expectation(account, registered=registered)
+    purpose = PURPOSE_RESET if registered else PURPOSE_REGISTER
+    return codes.send(account, ip=ip, now=now, sender=sender, purpose=purpose)
+
+
+def remember_device(user: User, device_identifier: str, *, now: datetime) -> bool:
+    """Remember the device ``user`` signs in on (caller commits).
+
+    :returns: whether it differs from a device remembered before. A user with
+        no remembered device (first v4 sign-in) has not changed device.
+    """
+    changed = bool(user.device_identifier) and user.device_identifier != device_identifier
+    if user.device_identifier != device_identifier:
+        user.device_identifier = device_identifier
+        user.updated_at = now
+    return changed
+
+
+def register_on_device(
+    account: Account,
+    code: str,
+    password: str,
+    *,
+    name: str,
+    device_identifier: str,
+    policy: TokenPolicy,
+    ip: str,
+    now: datetime,
+) -> SignIn:
+    """Register with a registration code and sign in on a device. Commits.
+
+    :raises DomainError: ``ALREADY_REGISTERED`` or ``INVALID_CODE``.
+    """
+    user = accounts.register(account, code, password, now=now, nickname=name, use=codes.REGISTER)
+    remember_device(user, device_identifier, now=now)
+    issued = sessions.open_session(user, policy, ip=ip, now=now)
+    db.session.commit()
+    return SignIn(user, issued, True)
+
+
+def login_on_device(
+    account: Account,
+    password: str,
+    *,
+    device_identifier: str,
+    policy: TokenPolicy,
+    ip: str,
+    now: datetime,
+) -> tuple[SignIn, bool]:
+    """Password sign-in on a device. Commits.
+
+    :returns: the sign-in and whether the device changed (see :func:`remember_device`).
+    :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED``,
+        ``PASSWORD_NOT_SET`` or ``WRONG_PASSWORD``.
+    """
+    user = accounts.check_password(account, password, now=now)
+    changed = remember_device(user, device_identifier, now=now)
+    issued = sessions.open_session(user, policy, ip=ip, now=now)
+    db.session.commit()
+    return SignIn(user, issued, False), changed

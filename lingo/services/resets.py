@@ -1,0 +1,66 @@
+"""The v4 two-step password reset: ``verify_code`` grants, ``forget_password`` uses the grant.
+
+The seed's ``forget_password`` takes no code, so a successful ``verify_code``
+leaves a :class:`~lingo.models.PasswordResetGrant`: valid ``GRANT_TTL``
+seconds, for that user, from that client IP, once (SPEC §6).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+
+from ..errors import DomainError, Error
+from ..extensions import db
+from ..models import PasswordResetGrant, User
+from . import accounts, codes
+from .identity import Account
+
+#: Seconds a grant lives after ``verify_code``.
+GRANT_TTL = 600
+
+
+def grant_reset(account: Account, code: str, *, ip: str, now: datetime) -> PasswordResetGrant:
+    """Consume a reset code and record a grant for ``ip``. Commits.
+
+    :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED`` or
+        ``INVALID_CODE`` (also for a code that serves registration only).
+    """
+    user = accounts.find_live_user(account)
+    codes.verify(account, code, use=codes.RESET, now=now)
+    grant = PasswordResetGrant(
+        user_id=user.id, ip=ip[:45], expires_at=now + timedelta(seconds=GRANT_TTL), created_at=now
+    )
+    db.session.add(grant)
+    db.session.commit()
+    return grant
+
+
+def reset_with_grant(account: Account, new_password: str, *, ip: str, now: datetime) -> User:
+    """Set a new password on the strength of a live grant; revoke every session. Commits.
+
+    The grant is taken by one conditional ``UPDATE`` (same user, same IP, not
+    used, not expired), so of two racing requests only one gets through; every
+    live grant of that user and IP is used up at once.
+
+    :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED``, or
+        ``INVALID_CODE`` when there is no usable grant.
+    """
+    user = accounts.find_live_user(account)
+    taken = db.session.execute(
+        update(PasswordResetGrant)
+        .where(
+            PasswordResetGrant.user_id == user.id,
+            PasswordResetGrant.ip == ip[:45],
+            PasswordResetGrant.used_at.is_(None),
+            PasswordResetGrant.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount < 1:
+        db.session.rollback()
+        raise DomainError(Error.INVALID_CODE)
+    accounts.set_password(user, new_password, now=now)
+    db.session.commit()
+    return user
