@@ -9,6 +9,7 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
 
 from ..extensions import db
 from ..models import RateCounter
@@ -25,6 +26,22 @@ def _epoch(now: datetime) -> int:
     return int((now - datetime(1970, 1, 1)).total_seconds())
 
 
+def _ensure_row(key: str) -> None:
+    """Create the counter row ``key`` (empty) unless it exists.
+
+    On MySQL/MariaDB a no-op ``ON DUPLICATE KEY UPDATE`` takes the row's
+    exclusive lock at once; ``INSERT IGNORE`` would take a shared lock, and two
+    requests each upgrading theirs to the ``UPDATE``'s exclusive lock deadlock.
+    """
+    if db.session.get_bind().dialect.name in ("mysql", "mariadb"):
+        upsert = mysql_insert(RateCounter).values(key=key, window_start=0, count=0)
+        db.session.execute(upsert.on_duplicate_key_update(count=RateCounter.count))
+    else:
+        db.session.execute(
+            insert(RateCounter).values(key=key, window_start=0, count=0).prefix_with("OR IGNORE")
+        )
+
+
 def take(key: str, limit: int, window: int, now: datetime) -> bool:
     """Take one unit from the counter ``key`` (``limit`` per ``window`` seconds).
 
@@ -33,13 +50,7 @@ def take(key: str, limit: int, window: int, now: datetime) -> bool:
     :returns: ``True`` when allowed, ``False`` when the window is used up.
     """
     key, ts = _key(key), _epoch(now)
-    db.session.execute(
-        insert(RateCounter)
-        .values(key=key, window_start=0, count=0)
-        .prefix_with("OR IGNORE", dialect="sqlite")
-        .prefix_with("IGNORE", dialect="mysql")
-        .prefix_with("IGNORE", dialect="mariadb")
-    )
+    _ensure_row(key)
     expired = RateCounter.window_start <= ts - window
     # MySQL applies SET clauses left to right; ``count`` must be computed
     # before ``window_start`` changes, so it is listed first.
