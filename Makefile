@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test clean
+.PHONY: install run test deploy-test clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install
 ## LINGO_TEST_MYSQL_URL / LINGO_TEST_REDIS_URL are set (as .ci/run does).
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Production stack on loopback: private MariaDB + Redis, 2 gunicorn instances
+## (2 workers each) behind nginx (installed with apt-get when missing); 7 checks.
+deploy-test: install
+	$(BIN)/python deploy/deploy_test.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache *.egg-info

@@ -87,6 +87,15 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "lingo"
+    #: Passed to the storage client: a Redis that hangs must not hang requests.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    #: Password sign-in attempts per client IP, all dialects together.
+    LOGIN_RATE_LIMIT = "30/minute"
+
+    # Logging: one line per request (``lingo.request_log``).
+    #: ``text`` or ``json`` (one JSON object per line).
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 

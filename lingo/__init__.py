@@ -8,6 +8,8 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import request_log
+
 INSECURE_KEYS = {"", "dev-only-insecure-secret-key", "testing-secret-key-not-for-production", "change-me"}
 
 
@@ -42,6 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    request_log.init_app(app)  # first: times and logs everything after it
     register_extensions(app)
     register_dialects(app)
     register_commands(app)
@@ -112,12 +115,14 @@ def register_extensions(app: Flask) -> None:
 def register_dialects(app: Flask) -> None:
     """Register every dialect's blueprint and the error handlers."""
     from . import dialects
+    from . import health
     from .dialects import admin, image_to_sound, legacy, modern, platform, shared
 
     dialects.init_app(
         app, [modern.DIALECT, platform.DIALECT, admin.DIALECT, legacy.DIALECT, image_to_sound.DIALECT]
     )
     app.register_blueprint(shared.bp)
+    app.register_blueprint(health.bp)
 
 
 def register_commands(app: Flask) -> None:

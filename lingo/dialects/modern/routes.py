@@ -6,6 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from ... import clock
+from ...ratelimits import password_login
 from ...senders import sms_sender
 from ...services import accounts, codes, sessions
 from ...services.identity import modern_phone
@@ -49,8 +50,12 @@ def send_code(body: dict[str, Any]) -> Response:
 
 
 @bp.post("/phone_login")
+@password_login
 def phone_login() -> Response:
-    """``POST /api/auth/phone_login {phone, password}``: sign in; unregistered → 404."""
+    """``POST /api/auth/phone_login {phone, password}``: sign in; unregistered → 404.
+
+    At most ``LOGIN_RATE_LIMIT`` attempts per client IP (429 ``rate_limited``).
+    """
     args = load(schemas.PhoneLoginSchema(), json_body())
     sign_in = accounts.login_with_password(
         modern_phone(args["phone"]), args["password"], token_policy(), ip=client_ip(), now=clock.now()

@@ -1,0 +1,441 @@
+"""The deployment test (``make deploy-test``): lingo as it runs in production.
+
+Starts a private MariaDB and Redis, two gunicorn instances of two workers each
+(production config, ``LINGO_PROXY_HOPS=1``) and nginx in front with
+``deploy/nginx.conf``, then checks through nginx that the rules of SPEC §3–4
+hold across instances and that faults do not turn into 500s or lost data.
+Prints one PASS/FAIL line per check; exits non-zero when any check fails.
+Everything it starts is stopped at the end, even on failure.
+``DEPLOY_TEST_KEEP=1`` keeps the temporary directory (logs) for inspection.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stack import ROOT, Stack, ensure_nginx  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def new_phone() -> str:
+    """A random mainland mobile number (national form)."""
+    return "139" + f"{secrets.randbelow(10**8):08d}"
+
+
+def new_code() -> str:
+    """A TEST_OTP code starting with 0, so no pid or duration in a log can equal it."""
+    return "0" + f"{secrets.randbelow(10**5):05d}"
+
+
+class Client:
+    """HTTP through nginx, from a chosen loopback source address."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.secrets: set[str] = set()
+        self.codes: set[str] = set()
+        self.upstream_cache: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body: Any = None, *, ip: str = "127.0.0.1",
+             headers: dict[str, str] | None = None) -> tuple[int, Any, str]:
+        """Send one request; returns ``(status, json body or text, request id)``."""
+        rid = uuid.uuid4().hex
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=(ip, 0))
+        try:
+            data = json.dumps(body).encode() if body is not None else None
+            hdrs = {"X-Request-ID": rid, **(headers or {})}
+            if data is not None:
+                hdrs["Content-Type"] = "application/json"
+            conn.request(method, path, body=data, headers=hdrs)
+            response = conn.getresponse()
+            raw = response.read().decode("utf-8", "replace")
+            try:
+                payload: Any = json.loads(raw)
+            except ValueError:
+                payload = raw
+            self._collect(payload)
+            return response.status, payload, rid
+        finally:
+            conn.close()
+
+    def _collect(self, payload: Any) -> None:
+        """Remember every token a response carried (check 7 looks for them)."""
+        if isinstance(payload, dict):
+            for key, value in payload.items():
+                if "token" in key and isinstance(value, str) and len(value) >= 16:
+                    self.secrets.add(value)
+                else:
+                    self._collect(value)
+
+
+class Run:
+    """One deployment-test run: the stack, the client and the check results."""
+
+    def __init__(self, stack: Stack, client: Client, otp: dict[str, str], upstreams: dict[str, str]) -> None:
+        self.stack = stack
+        self.client = client
+        self.otp = dict(otp)  # phone -> fixed code, consumed by take_otp()
+        self.fixed_codes = dict(otp)
+        self.upstreams = upstreams  # "127.0.0.1:port" -> instance name
+        self.failed: list[str] = []
+
+    def take_otp(self) -> tuple[str, str]:
+        """A TEST_OTP phone not used yet, and its code."""
+        phone, code = self.otp.popitem()
+        self.client.codes.add(code)
+        return phone, code
+
+    def served_by(self, rids: list[str]) -> list[str]:
+        """Which instance served each request id, from nginx's access log."""
+        time.sleep(0.3)  # nginx writes the line after the response
+        log = (self.stack.logs / "nginx-lingo.access.log").read_text()
+        found = dict(re.findall(r"rid=(\S+) upstream=(\S+)", log))
+        return [self.upstreams.get(found.get(rid, "").split(",")[-1].strip(), "?") for rid in rids]
+
+    def check(self, number: int, title: str, body: Callable[[], str]) -> None:
+        """Run one check and print its PASS/FAIL line."""
+        started = time.monotonic()
+        try:
+            detail = body()
+            print(f"PASS {number}. {title} — {detail} ({time.monotonic() - started:.1f}s)", flush=True)
+        except AssertionError as exc:
+            self.failed.append(title)
+            print(f"FAIL {number}. {title} — {exc}", flush=True)
+        except Exception as exc:  # noqa: BLE001 - a crashed check is a failed check
+            self.failed.append(title)
+            print(f"FAIL {number}. {title} — {type(exc).__name__}: {exc}", flush=True)
+
+
+def is_error(payload: Any, key: str) -> bool:
+    """Whether ``payload`` is the modern error envelope for ``key``."""
+    return isinstance(payload, dict) and payload.get("error") == key and payload.get("data") is None
+
+
+# -- the checks -----------------------------------------------------------------
+def check_send_cooldown(run: Run) -> str:
+    """1. A second send_code for one phone within 60 s is refused on any instance."""
+    c = run.client
+    pairs = []
+    for n in range(4):
+        phone = new_phone()
+        first = c.call("POST", "/api/auth/send_code", {"phone": phone}, ip=f"127.0.1.{n + 1}")
+        second = c.call("POST", "/api/auth/send_code", {"phone": phone}, ip=f"127.0.1.{n + 1}")
+        assert first[0] == 200 and first[1]["data"]["code"] == "", f"first send: {first[:2]}"
+        assert second[0] == 429 and is_error(second[1], "send_too_frequent"), f"second send: {second[:2]}"
+        pairs.append((first[2], second[2]))
+    served = [run.served_by(list(pair)) for pair in pairs]
+    crossed = sum(1 for a, b in served if a != b)
+    assert crossed >= 1, f"no pair landed on two instances: {served}"
+    return f"4 phones refused the 2nd send ({crossed} pairs served by both instances)"
+
+
+def check_parallel_code(run: Run) -> str:
+    """2. Ten parallel uses of one code give exactly one success."""
+    c = run.client
+    phone, code = run.take_otp()
+    sent = c.call("POST", "/api/auth/send_code", {"phone": phone})
+    assert sent[0] == 200, f"send_code: {sent[:2]}"
+    barrier = threading.Barrier(10)
+
+    def use(_: int) -> tuple[int, Any, str]:
+        barrier.wait()
+        return c.call("POST", "/api/auth/phone_code_login", {"phone": phone, "code": code})
+
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(use, range(10)))
+    statuses = sorted(r[0] for r in results)
+    wins = [r for r in results if r[0] == 200]
+    assert len(wins) == 1, f"statuses {statuses}"
+    assert all(r[0] == 400 and is_error(r[1], "invalid_code") for r in results if r[0] != 200), statuses
+    again = c.call("POST", "/api/auth/phone_code_login", {"phone": phone, "code": code})
+    assert again[0] == 400, f"used code accepted again: {again[:2]}"
+    instances = set(run.served_by([r[2] for r in results]))
+    return f"1×200, 9×400 invalid_code over {sorted(instances)}; the code stays used"
+
+
+def check_ip_limit(run: Run) -> str:
+    """3. A per-IP limit (LOGIN_RATE_LIMIT 30/minute) counts across both instances."""
+    c = run.client
+    phone, password = new_phone(), "pw-" + secrets.token_urlsafe(12)
+    c.secrets.add(password)
+    rids, statuses = [], []
+    for n in range(30):
+        forged = {"X-Forwarded-For": f"10.9.{n}.{n}"}  # a forged header must not help
+        status, payload, rid = c.call("POST", "/api/auth/phone_login", {"phone": phone, "password": password},
+                                      ip="127.0.3.1", headers=forged)
+        statuses.append(status)
+        rids.append(rid)
+        assert status == 404 and is_error(payload, "not_registered"), f"attempt {n + 1}: {status} {payload}"
+    status, payload, rid = c.call("POST", "/api/auth/phone_login", {"phone": phone, "password": password},
+                                  ip="127.0.3.1", headers={"X-Forwarded-For": "10.8.8.8"})
+    assert status == 429 and is_error(payload, "rate_limited"), f"31st attempt: {status} {payload}"
+    other = c.call("POST", "/api/auth/phone_login", {"phone": phone, "password": password}, ip="127.0.3.2")
+    assert other[0] == 404, f"another client IP was limited too: {other[:2]}"
+    counts = {name: run.served_by(rids).count(name) for name in ("a", "b")}
+    assert counts["a"] and counts["b"], f"attempts were not spread over both instances: {counts}"
+    return f"30 attempts (a: {counts['a']}, b: {counts['b']}, forged X-Forwarded-For) then 429 rate_limited"
+
+
+def check_mariadb_outage(run: Run) -> str:
+    """5. MariaDB down: clean 503s; back: success, same workers."""
+    c, stack = run.client, run.stack
+    workers = {name: stack.workers(name) for name in ("a", "b")}
+    stack.stop("mariadb")
+    outage = []
+    for n in range(8):
+        outage.append(c.call("POST", "/api/auth/send_code", {"phone": new_phone()}, ip="127.0.5.1"))
+        outage.append(c.call("POST", "/api/auth/phone_login",
+                             {"phone": new_phone(), "password": "irrelevant-" + str(n)}, ip="127.0.5.2"))
+    c.secrets.update(f"irrelevant-{n}" for n in range(8))
+    bad = [r[:2] for r in outage if not (r[0] == 503 and is_error(r[1], "service_unavailable"))]
+    assert not bad, f"during the outage: {bad[:3]}"
+    ready = c.call("GET", "/readyz")
+    assert ready[0] == 503 and ready[1]["checks"]["database"] == "unavailable", f"readyz: {ready[:2]}"
+    assert c.call("GET", "/healthz")[0] == 200, "healthz failed during the outage"
+    stack.start_mariadb()
+    after = []
+    for n in range(8):
+        phone, code = run.take_otp()
+        after.append(c.call("POST", "/api/auth/send_code", {"phone": phone}, ip="127.0.5.3"))
+        after.append(c.call("POST", "/api/auth/phone_code_login", {"phone": phone, "code": code}))
+    bad = [r[:2] for r in after if r[0] != 200]
+    assert not bad, f"after MariaDB returned: {bad[:3]}"
+    assert c.call("GET", "/readyz")[0] == 200, "readyz not ready after MariaDB returned"
+    now = {name: stack.workers(name) for name in ("a", "b")}
+    assert now == workers, f"workers changed: {workers} → {now}"
+    return f"{len(outage)} requests → 503 service_unavailable; {len(after)} after → 200; workers unchanged"
+
+
+def check_redis_outage(run: Run) -> str:
+    """6. Redis down: requests still answered (in-memory fallback), error logged."""
+    c, stack = run.client, run.stack
+    stack.stop("redis")
+    answered = []
+    for n in range(6):
+        answered.append(c.call("POST", "/api/auth/phone_login",
+                               {"phone": new_phone(), "password": "nobody-" + str(n)}, ip="127.0.6.1"))
+        phone, code = run.take_otp()
+        answered.append(c.call("POST", "/api/auth/send_code", {"phone": phone}, ip="127.0.6.2"))
+        answered.append(c.call("POST", "/api/auth/phone_code_login", {"phone": phone, "code": code}))
+    c.secrets.update(f"nobody-{n}" for n in range(6))
+    bad = [r[:2] for r in answered if r[0] not in (200, 404)]
+    assert not bad, f"while Redis was down: {bad[:3]}"
+    ready = c.call("GET", "/readyz")
+    assert ready[0] == 503 and ready[1]["checks"]["redis"] == "unavailable", f"readyz: {ready[:2]}"
+    time.sleep(0.3)
+    logged = "".join((stack.logs / f"{n}.out").read_text() for n in ("a", "b"))
+    assert re.search(r"ERROR.*Rate limit storage unreachable|\"level\": \"ERROR\".*unreachable", logged), \
+        "no error logged for the unreachable Redis"
+    stack.start_redis()
+    time.sleep(0.5)
+    ready = c.call("GET", "/readyz")
+    assert ready[0] == 200, f"readyz after Redis returned: {ready[:2]}"
+    return f"{len(answered)} requests answered (200/404), error logged, readyz 503 → 200"
+
+
+def check_failover(run: Run) -> str:
+    """4. Stopping instance a mid-run: nginx fails over, no 5xx after the switch, nothing lost.
+
+    Four clients sign in new accounts while instance a gets SIGTERM (a graceful
+    stop). A request caught in a's accept queue at that instant may answer 502
+    (JSON); like a real client, the test retries it once. Every request that
+    finished before the stop or started after a exited must succeed, the latter
+    all on b, and all 40 accounts and sessions must be there afterwards.
+    """
+    c, stack = run.client, run.stack
+    accounts: list[tuple[str, dict[str, Any]]] = []
+    timed: list[tuple[float, float, tuple[int, Any, str]]] = []  # (start, end, answer)
+    lock = threading.Lock()
+    progress = {"done": 0}
+    stop_now, a_gone = threading.Event(), threading.Event()
+    window: list[float] = []
+
+    def call(path: str, body: dict[str, str], ip: str) -> tuple[int, Any, str]:
+        for _ in range(2):
+            begun = time.monotonic()
+            answer = c.call("POST", path, body, ip=ip)
+            with lock:
+                timed.append((begun, time.monotonic(), answer))
+            if answer[0] != 502:
+                break
+        return answer
+
+    def one(n: int) -> None:
+        if n >= 24:
+            a_gone.wait(60)  # at least 16 sign-ins run after a has exited
+        phone, code = run.take_otp()
+        ip = f"127.0.4.{n % 200 + 1}"
+        call(f"/api/auth/send_code?code={code}", {"phone": phone}, ip)
+        login = call(f"/api/auth/phone_code_login?password=x{code}", {"phone": phone, "code": code}, ip)
+        with lock:
+            if login[0] == 200:
+                accounts.append((phone, login[1]["data"]))
+            progress["done"] += 1
+            if progress["done"] == 10:
+                stop_now.set()
+
+    def stop_a() -> None:
+        stop_now.wait(60)
+        window.append(time.monotonic())
+        stack.stop("a")  # SIGTERM: graceful, in-flight requests finish
+        window.append(time.monotonic())
+        a_gone.set()
+
+    stopper = threading.Thread(target=stop_a)
+    stopper.start()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, range(40)))
+    stopper.join()
+    stop_started, gone = window
+    before = [a for s, e, a in timed if e < stop_started]
+    during = [a for s, e, a in timed if e >= stop_started and s < gone]
+    after = [a for s, e, a in timed if s >= gone]
+    bad = [a[:2] for a in before + after if a[0] != 200]
+    assert not bad, f"{len(bad)} failed outside the switch: {bad[:3]}"
+    odd = [a[:2] for a in during if a[0] != 200 and not (a[0] == 502 and is_error(a[1], "service_unavailable"))]
+    assert not odd, f"during the switch: {odd[:3]}"
+    by = run.served_by([a[2] for a in before]), run.served_by([a[2] for a in after])
+    assert "a" in by[0], f"a served nothing before the stop: {by[0]}"
+    assert len(by[1]) >= 32 and set(by[1]) == {"b"}, f"after the stop: {by[1]}"
+    assert len(accounts) == 40, f"only {len(accounts)} of 40 sign-ins succeeded"
+    # Every account and session written (on a or b) is still there and usable.
+    for phone, tokens in accounts:
+        refreshed = c.call("POST", "/api/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+        assert refreshed[0] == 200, f"session of {phone} lost: {refreshed[:2]}"
+    phones = ",".join(f"'{p}'" for p, _ in accounts)
+    rows = stack.sql(f"SELECT COUNT(*) FROM users WHERE phone IN ({phones})", "lingo")
+    assert rows[0][0] == 40, f"{rows[0][0]} of 40 accounts in MariaDB"
+    retried = sum(1 for a in during if a[0] == 502)
+    return (f"{len(timed)} requests: {len(before)} before the stop ({by[0].count('a')} on a), "
+            f"{len(during)} during it ({retried} JSON 502 retried), {len(after)} after it, all on b; "
+            f"40 accounts and sessions intact")
+
+
+def check_logs(run: Run) -> str:
+    """7. No password, code or token the test sent or received appears in any log."""
+    c, stack = run.client, run.stack
+    time.sleep(0.5)
+    files = [p for p in sorted(stack.logs.iterdir()) if p.is_file()]
+    leaks = []
+    for path in files:
+        text = path.read_text(errors="replace")
+        leaks += [f"{path.name}: {secret[:4]}…" for secret in c.secrets if secret in text]
+        leaks += [f"{path.name}: code {code}" for code in c.codes if re.search(rf"(?<!\d){code}(?!\d)", text)]
+    assert len(c.secrets) > 20 and len(c.codes) > 20, "the test collected too few secrets to be meaningful"
+    assert not leaks, f"{len(leaks)} leaks: {leaks[:5]}"
+    return (f"{len(c.secrets)} passwords/tokens and {len(c.codes)} codes absent from {len(files)} logs "
+            f"({', '.join(p.name for p in files)})")
+
+
+def register(run: Run) -> tuple[str, float]:
+    """Register a TEST_OTP phone by code (its password is set later, by :func:`password_round`)."""
+    c = run.client
+    phone, code = run.take_otp()
+    assert c.call("POST", "/api/auth/send_code", {"phone": phone}, ip="127.0.0.9")[0] == 200
+    login = c.call("POST", "/api/auth/phone_code_login", {"phone": phone, "code": code})
+    assert login[0] == 200 and login[1]["data"]["is_new_user"], f"phone_code_login: {login[:2]}"
+    return phone, time.monotonic()
+
+
+def password_round(run: Run, phone: str, registered_at: float) -> None:
+    """Set a password by code (after the 60 s send cooldown), sign in with it, log out.
+
+    Material for check 7: the password also travels in query strings.
+    """
+    c = run.client
+    time.sleep(max(0.0, registered_at + 61 - time.monotonic()))
+    code = run.fixed_codes[phone]
+    password = "Pw-" + secrets.token_urlsafe(16)
+    c.secrets.add(password)
+    sent = c.call("POST", "/api/auth/send_code", {"phone": phone}, ip="127.0.0.9")
+    assert sent[0] == 200, f"send_code: {sent[:2]}"
+    done = c.call("POST", f"/api/auth/set_password_by_code?new_password={password}",
+                  {"phone": phone, "code": code, "new_password": password})
+    assert done[0] == 200, f"set_password_by_code: {done[:2]}"
+    login = c.call("POST", f"/api/auth/phone_login?password={password}", {"phone": phone, "password": password},
+                   ip="127.0.0.9")
+    assert login[0] == 200, f"phone_login: {login[:2]}"
+    token = login[1]["data"]["access_token"]
+    out = c.call("POST", "/api/auth/logout", headers={"Authorization": f"Bearer {token}"})
+    assert out[0] == 200, f"logout: {out[:2]}"
+
+
+def main() -> int:
+    """Run the deployment test; the exit status is the number of failed checks (capped)."""
+    started = time.monotonic()
+    nginx = ensure_nginx()
+    tmp = Path(tempfile.mkdtemp(prefix="lingo-deploy-test-"))
+    stack = Stack(tmp)
+    failed: list[str] = []
+    try:
+        otp = {new_phone(): new_code() for _ in range(80)}
+        stack.start_mariadb()
+        stack.start_redis()
+        stack.sql("CREATE DATABASE lingo CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        stack.app_env = {
+            "LINGO_ENV": "production",
+            "LINGO_SECRET_KEY": secrets.token_urlsafe(48),
+            "LINGO_DATABASE_URL": f"mysql+pymysql://root@127.0.0.1:{stack.ports['mariadb']}/lingo?charset=utf8mb4",
+            "LINGO_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{stack.ports['redis']}/0",
+            "LINGO_PROXY_HOPS": "1",
+            "LINGO_SMS_BACKEND": "console",
+            "LINGO_TEST_OTP": ",".join(f"{p}={c}" for p, c in otp.items()),
+        }
+        env = dict(os.environ, **stack.app_env)
+        upgrade = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+                                               cwd=ROOT, env=env, capture_output=True, text=True)
+        if upgrade.returncode != 0:
+            raise RuntimeError(f"flask db upgrade failed:\n{upgrade.stderr}")
+        stack.start_gunicorn("a", "json")
+        stack.start_gunicorn("b", "text")
+        upstreams = [f"127.0.0.1:{stack.ports['a']}", f"127.0.0.1:{stack.ports['b']}"]
+        stack.start_nginx(nginx, upstreams)
+        print(f"stack up in {time.monotonic() - started:.1f}s: nginx :{stack.ports['nginx']} → gunicorn "
+              f"a :{stack.ports['a']}, b :{stack.ports['b']} (2 workers each); MariaDB "
+              f":{stack.ports['mariadb']}, Redis :{stack.ports['redis']}; logs in {stack.logs}", flush=True)
+
+        run = Run(stack, Client(stack.ports["nginx"]), otp, dict(zip(upstreams, ["a", "b"])))
+        phone, registered_at = register(run)
+        run.check(1, "second send_code within 60 s refused on any instance", lambda: check_send_cooldown(run))
+        run.check(2, "ten parallel uses of one code: exactly one success", lambda: check_parallel_code(run))
+        run.check(3, "per-IP limit counted across both instances", lambda: check_ip_limit(run))
+        run.check(5, "MariaDB stop/restart: clean 503s, then success, no worker restart",
+                  lambda: check_mariadb_outage(run))
+        run.check(6, "Redis stopped: requests still answered", lambda: check_redis_outage(run))
+        run.check(4, "instance a stopped mid-run: failover, no 5xx after the switch, no data lost", lambda: check_failover(run))
+        password_round(run, phone, registered_at)
+        run.check(7, "no password, code or token in any log", lambda: check_logs(run))
+        failed = run.failed
+    except Exception as exc:  # noqa: BLE001 - report, clean up, fail
+        failed = ["set-up"]
+        print(f"FAIL set-up — {type(exc).__name__}: {exc}", flush=True)
+    finally:
+        stack.close()
+        if os.environ.get("DEPLOY_TEST_KEEP"):
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    verdict = "FAILED: " + ", ".join(failed) if failed else "all checks passed"
+    print(f"deployment test {verdict} in {time.monotonic() - started:.1f}s", flush=True)
+    return min(len(failed), 100)
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Production behaviour without gunicorn: health endpoints, request log lines,
+client IP behind proxies, the per-IP login limit, a database or Redis that is
+down, and concurrent use of one code."""
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import uuid
+from typing import Any, Iterator
+
+import pytest
+from flask import Flask
+
+from lingo import create_app
+from lingo.extensions import limiter
+from lingo.request_log import make_formatter
+
+from conftest import app_config
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fresh_ip() -> str:
+    """A client address no other test used (limiter counters outlive apps)."""
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{n // 250 % 250}.{n // 62500 % 250 + 1}"
+
+
+def login(client: Any, ip: str, xff: str | None = None, password: str = "not-the-password") -> Any:
+    headers = {"X-Forwarded-For": xff} if xff else {}
+    return client.post("/api/auth/phone_login", json={"phone": "13700000001", "password": password},
+                       headers=headers, environ_base={"REMOTE_ADDR": ip})
+
+
+@pytest.fixture
+def restore_limiter() -> Iterator[None]:
+    """Tests that break the limiter storage leave the shared limiter healthy."""
+    yield
+    limiter._storage_dead = False  # flask-limiter keeps this flag across init_app
+
+
+@pytest.fixture
+def broken_app(restore_limiter: None) -> Flask:
+    """An app whose database and Redis both point at closed ports."""
+    return create_app(app_config(
+        f"mysql+pymysql://root@127.0.0.1:{closed_port()}/nothing?charset=utf8mb4",
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0",
+        LOGIN_RATE_LIMIT="2/minute",
+    ))
+
+
+def test_healthz_and_readyz_answer_json(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["status"] == "ok" and body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"] in ("ok", "not_configured")
+
+
+def test_readyz_is_503_when_database_and_redis_are_down(broken_app):
+    client = broken_app.test_client()
+    assert client.get("/healthz").status_code == 200
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.get_json() == {"status": "unavailable",
+                            "checks": {"database": "unavailable", "redis": "unavailable"}}
+
+
+def test_database_down_is_a_clean_503_in_the_envelope(broken_app):
+    client = broken_app.test_client()
+    for path, body in [("/api/auth/send_code", {"phone": "13700000002"}),
+                       ("/api/auth/phone_code_login", {"phone": "13700000002", "code": "123456"}),
+                       ("/api/auth/refresh", {"refresh_token": "x" * 40})]:
+        r = client.post(path, json=body, environ_base={"REMOTE_ADDR": fresh_ip()})
+        assert r.status_code == 503, path
+        assert r.get_json() == {"code": 503, "msg": "服务暂不可用", "data": None, "error": "service_unavailable"}
+
+
+def test_redis_down_falls_back_to_memory_and_logs_an_error(database_url, restore_limiter, caplog):
+    app = create_app(app_config(database_url, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0",
+                                LOGIN_RATE_LIMIT="2/minute"))
+    client, ip = app.test_client(), fresh_ip()
+    with caplog.at_level(logging.INFO):
+        answers = [login(client, ip) for _ in range(3)]
+    assert [r.status_code for r in answers[:2]] == [404, 404]  # answered, not a 500
+    assert answers[2].status_code == 429 and answers[2].get_json()["error"] == "rate_limited"
+    errors = [r for r in caplog.records if r.name == "flask-limiter" and r.levelno == logging.ERROR]
+    assert errors and "unreachable" in errors[0].getMessage()
+
+
+@pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "3/minute"}])
+def test_login_limit_is_per_ip_and_renders_rate_limited(client, app_overrides):
+    ip, other = fresh_ip(), fresh_ip()
+    assert [login(client, ip).status_code for _ in range(3)] == [404, 404, 404]
+    r = login(client, ip)
+    assert r.status_code == 429
+    assert r.get_json() == {"code": 429, "msg": "请求过于频繁", "data": None, "error": "rate_limited"}
+    assert login(client, other).status_code == 404
+
+
+@pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "2/minute"}])
+def test_forged_forwarded_for_is_ignored_without_proxy_hops(client, app_overrides):
+    ip = fresh_ip()
+    statuses = [login(client, ip, xff=fresh_ip()).status_code for _ in range(3)]
+    assert statuses == [404, 404, 429]
+
+
+@pytest.mark.parametrize("app_overrides", [{"PROXY_HOPS": 1, "LOGIN_RATE_LIMIT": "2/minute"}])
+def test_one_proxy_hop_takes_the_client_ip_from_forwarded_for(client, app_overrides):
+    proxy = fresh_ip()
+    # Each client behind the proxy has its own budget ...
+    assert [login(client, proxy, xff=fresh_ip()).status_code for _ in range(3)] == [404, 404, 404]
+    # ... and only the proxy-appended (last) address counts: a forged first one does not help.
+    real = fresh_ip()
+    statuses = [login(client, proxy, xff=f"{fresh_ip()}, {real}").status_code for _ in range(3)]
+    assert statuses == [404, 404, 429]
+
+
+def test_one_log_line_per_request_without_secrets(modern, client, caplog):
+    with caplog.at_level(logging.INFO, logger="lingo"):
+        tokens = modern.tokens("13700000003")
+        password, code = "Very-Secret-Pw-1", modern.code("13700000004")
+        r = client.post(f"/api/auth/phone_login?password={password}&code={code}",
+                        json={"phone": "13700000003", "password": password},
+                        headers={"X-Request-ID": "req-abc-12345"})
+        modern.logout(tokens["access_token"])
+    lines = [rec for rec in caplog.records if rec.name == "lingo.request"]
+    line = next(rec for rec in lines if rec.request_id == "req-abc-12345")
+    assert r.headers["X-Request-ID"] == "req-abc-12345"
+    assert (line.method, line.path, line.status) == ("POST", "/api/auth/phone_login", 400)
+    assert line.duration_ms >= 0
+    logout_line = lines[-1]
+    assert logout_line.path == "/api/auth/logout" and logout_line.user_id is not None
+    everything = "\n".join(rec.getMessage() + json.dumps(rec.__dict__, default=str) for rec in caplog.records)
+    for secret in (password, code, tokens["access_token"], tokens["refresh_token"]):
+        assert secret not in everything
+
+
+def test_request_id_is_generated_when_missing_or_malformed(client):
+    first = client.get("/healthz").headers["X-Request-ID"]
+    forged = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers["X-Request-ID"]
+    assert len(first) == 32 and first != forged and " " not in forged
+
+
+def test_json_log_format_is_one_json_object_per_line():
+    record = logging.LogRecord("lingo.request", logging.INFO, __file__, 1, "GET %s", ("/healthz",), None)
+    record.status = 200
+    out = json.loads(make_formatter("json").format(record))
+    assert out["message"] == "GET /healthz" and out["status"] == 200 and out["level"] == "INFO"
+    with pytest.raises(RuntimeError):
+        make_formatter("xml")
+
+
+def test_ten_parallel_uses_of_one_code_succeed_once(app, modern, outbox):
+    code = modern.code("13700000005")
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def use() -> None:
+        c = app.test_client()
+        barrier.wait()
+        statuses.append(c.post("/api/auth/phone_code_login",
+                               json={"phone": "13700000005", "code": code}).status_code)
+
+    threads = [threading.Thread(target=use) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [200] + [400] * 9  # never a 503 from a deadlock
