@@ -91,6 +91,8 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     #: Password sign-in attempts per client IP, all dialects together.
     LOGIN_RATE_LIMIT = "30/minute"
+    #: Legacy v4 ``isregister`` look-ups per client IP.
+    ISREGISTER_RATE_LIMIT = "30/minute"
 
     # Logging: one line per request (``lingo.request_log``).
     #: ``text`` or ``json`` (one JSON object per line).

@@ -22,3 +22,12 @@ def login_limit() -> str:
 #: Decorator for password sign-in endpoints: one budget per client IP shared
 #: by every dialect's password login, so switching dialect does not multiply it.
 password_login = limiter.shared_limit(login_limit, scope="password-login")
+
+
+def isregister_limit() -> str:
+    """The configured ``ISREGISTER_RATE_LIMIT`` (SPEC: 30 per minute per client IP)."""
+    return str(current_app.config["ISREGISTER_RATE_LIMIT"])
+
+
+#: Decorator for the legacy v4 ``isregister`` look-up (account enumeration guard).
+isregister = limiter.limit(isregister_limit)

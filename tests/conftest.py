@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from lingo import create_app
-from lingo.extensions import db
+from lingo.extensions import db, limiter
 
 MYSQL_URL = os.environ.get("LINGO_TEST_MYSQL_URL", "").rstrip("/")
 REDIS_URL = os.environ.get("LINGO_TEST_REDIS_URL", "")
@@ -113,8 +113,13 @@ def app(database_url: str, app_overrides: dict[str, Any]) -> Iterator[Flask]:
     """A fresh app on the migrated database; tables are emptied afterwards."""
     app = create_app(app_config(database_url, **app_overrides))
     app.extensions["lingo.clock"] = FakeClock()
+    # The limiter is one module-level object whose key prefix is fixed by the
+    # first app; empty its storage so no test inherits another's counters.
+    with app.app_context():
+        limiter.reset()
     yield app
     with app.app_context():
+        limiter.reset()
         db.session.remove()
         with db.engine.begin() as conn:
             if conn.dialect.name == "sqlite":

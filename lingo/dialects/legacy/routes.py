@@ -9,8 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from ... import clock
-from ...extensions import limiter
+from ... import clock, ratelimits
 from ...models import EnterpriseApplication
 from ...senders import sms_sender
 from ...services import enterprises, legacy, resets, sessions
@@ -24,7 +23,6 @@ from .render import ERRORS, ok, render_error, sent
 PREFIX = "/api/v4.0"
 METHODS = ["GET", "POST"]
 #: ``isregister`` tells whether a phone is registered: limited per client IP.
-ISREGISTER_LIMIT = "30 per minute"
 
 bp = Blueprint("v4", __name__, url_prefix=PREFIX)
 
@@ -72,7 +70,7 @@ def sendsms(mobile: str) -> Response:
 
 
 @bp.route("/isregister/<phone>", methods=METHODS)
-@limiter.limit(ISREGISTER_LIMIT)
+@ratelimits.isregister
 def isregister(phone: str) -> Response:
     """code 200 when the phone is as ``expect`` says (0: unregistered, 1: registered), else -1."""
     args = load(schemas.IsRegisterSchema(), {**params(), "phone": phone})
@@ -93,6 +91,7 @@ def register() -> Response:
 
 
 @bp.route("/login", methods=METHODS)
+@ratelimits.password_login
 def login() -> Response:
     """Password sign-in; reports ``change_device`` and the enterprise records."""
     args = load(schemas.LoginSchema(), params())

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from ... import clock
+from ... import clock, ratelimits
 from ...extensions import db
 from ...senders import email_sender, sms_sender
 from ...services import accounts, codes, sessions
@@ -75,6 +75,7 @@ def register() -> Response:
 
 
 @bp.post("/api/auth/access_token")
+@ratelimits.password_login
 def access_token() -> Response:
     """``POST /api/auth/access_token {area?, account, password}`` → tokens (password sign-in)."""
     args = load(schemas.PasswordLoginSchema(), json_body())
