@@ -107,6 +107,26 @@ def test_login_limit_is_per_ip_and_renders_rate_limited(client, app_overrides):
     assert login(client, other).status_code == 404
 
 
+@pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "3/minute"}])
+def test_password_login_budget_is_shared_by_every_dialect(client, app_overrides):
+    env = {"REMOTE_ADDR": fresh_ip()}
+    modern_r = client.post("/api/auth/phone_login", json={"phone": "13700000009", "password": "whatever1"},
+                           environ_base=env)
+    platform_r = client.post("/api/auth/access_token", json={"account": "13700000009", "password": "whatever1"},
+                             environ_base=env)
+    v4_r = client.get("/api/v4.0/login?phone=13700000009&password=123456&device_identifier=d", environ_base=env)
+    assert (modern_r.status_code, platform_r.status_code, v4_r.get_json()["code"]) == (404, 404, -1)
+    # the budget of 3 is spent: every dialect now refuses, each in its own envelope
+    assert client.post("/api/auth/phone_login", json={"phone": "13700000009", "password": "whatever1"},
+                       environ_base=env).get_json()["error"] == "rate_limited"
+    assert client.post("/api/auth/access_token", json={"account": "13700000009", "password": "whatever1"},
+                       environ_base=env).get_json()["code"] == 10000
+    v4_limited = client.get("/api/v4.0/login?phone=13700000009&password=123456&device_identifier=d",
+                            environ_base=env)
+    assert v4_limited.status_code == 200
+    assert v4_limited.get_json() == {"code": -1, "msg": "请求过于频繁", "data": ""}
+
+
 @pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "2/minute"}])
 def test_forged_forwarded_for_is_ignored_without_proxy_hops(client, app_overrides):
     ip = fresh_ip()
