@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 from marshmallow import ValidationError, fields, validate
 
+from ..services import passwords
 from ..services.identity import Account
 from .parsing import Int, Str
 from .query import MAX_ID, MAX_IDS
@@ -69,3 +70,15 @@ class IdList(fields.List):
             validate=validate.Length(min=0 if allow_empty else 1, max=MAX_IDS),
             **kwargs,
         )
+
+
+def password_policy(policy: tuple[int, int]) -> Callable[[str], None]:
+    """A marshmallow validator for a new password's length ``policy`` (``passwords.*_POLICY``)."""
+
+    def check(value: str) -> None:
+        try:
+            passwords.check_policy(value, policy)
+        except ValueError as exc:
+            raise ValidationError(f"Value error, {exc}") from exc
+
+    return check

@@ -5,7 +5,7 @@ from marshmallow import ValidationError, validate
 
 from ...services import passwords
 from ...services.identity import legacy_phone
-from ..fields import AccountField
+from ..fields import AccountField, password_policy
 from ..parsing import BaseSchema, Str
 
 #: ``expect``: 0 (default) expects an unregistered phone, 1 a registered one.
@@ -13,11 +13,7 @@ EXPECT_UNREGISTERED = "0"
 EXPECT_REGISTERED = "1"
 
 
-def _legacy_password(value: str) -> None:
-    try:
-        passwords.check_policy(value, passwords.LEGACY_POLICY)
-    except ValueError as exc:
-        raise ValidationError(f"Value error, {exc}") from exc
+_legacy_password = password_policy(passwords.LEGACY_POLICY)
 
 
 def _not_blank(value: str) -> None:

@@ -5,6 +5,7 @@ from marshmallow import ValidationError, validate, validates
 
 from ...services import passwords
 from ...services.identity import modern_phone
+from ..fields import password_policy
 from ..parsing import BaseSchema, Str
 
 
@@ -36,14 +37,7 @@ class PhoneCodeSchema(PhoneSchema):
 class SetPasswordSchema(PhoneCodeSchema):
     """``{phone, code, new_password}`` (8–128 characters)."""
 
-    new_password = Str(required=True)
-
-    @validates("new_password")
-    def _new_password(self, value: str, **_: object) -> None:
-        try:
-            passwords.check_policy(value, passwords.MODERN_POLICY)
-        except ValueError as exc:
-            raise ValidationError(f"Value error, {exc}") from exc
+    new_password = Str(required=True, validate=password_policy(passwords.MODERN_POLICY))
 
 
 class RefreshSchema(BaseSchema):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, post_load, validate, validates
+from marshmallow import ValidationError, post_load, validate
 
 from ...services import passwords
 from ...services.identity import Account, area_phone, email_account
+from ..fields import password_policy
 from ..parsing import BaseSchema, Int, Str
 
 DEFAULT_AREA = "86"
@@ -52,14 +53,7 @@ class CodeSchema(AccountSchema):
 class RegisterSchema(CodeSchema):
     """``{area?, account, code, password}``; the password is 8–128 characters."""
 
-    password = Str(required=True)
-
-    @validates("password")
-    def _password(self, value: str, **_: object) -> None:
-        try:
-            passwords.check_policy(value, passwords.MODERN_POLICY)
-        except ValueError as exc:
-            raise ValidationError(f"Value error, {exc}") from exc
+    password = Str(required=True, validate=password_policy(passwords.MODERN_POLICY))
 
 
 class PasswordLoginSchema(AccountSchema):
