@@ -105,7 +105,7 @@ class Config:
 class Development(Config):
     """``make run``: SQLite in the instance folder, codes printed on the console."""
 
-    SECRET_KEY = "dev-only-insecure-secret-key"
+    SECRET_KEY = "dev-only-insecure-secret-key-do-not-deploy"
     CONSOLE_SHOWS_CODE = True
 
 

@@ -10,7 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import request_log
 
-INSECURE_KEYS = {"", "dev-only-insecure-secret-key", "testing-secret-key-not-for-production", "change-me"}
+#: Keys shipped in this repository (and placeholders): never accepted in production.
+INSECURE_KEYS = {"", "dev-only-insecure-secret-key-do-not-deploy", "testing-secret-key-not-for-production", "change-me"}
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

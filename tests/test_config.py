@@ -49,3 +49,13 @@ def test_unknown_environment_name_is_refused():
 def test_unknown_sms_backend_is_refused():
     with pytest.raises(RuntimeError, match="SMS_BACKEND"):
         create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://", "SMS_BACKEND": "carrier-pigeon"})
+
+
+@pytest.mark.parametrize("env_name", ["development", "testing"])
+def test_shipped_keys_are_refused_in_production(env_name):
+    import config
+
+    shipped = config.CONFIGS[env_name].SECRET_KEY
+    assert len(shipped.encode()) >= 32  # long enough for HS256 without warnings
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": shipped})
