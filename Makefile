@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test clean
+.PHONY: install run test bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: install
 ## LINGO_TEST_MYSQL_URL / LINGO_TEST_REDIS_URL are set (as .ci/run does).
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Throughput as ratios to the ceiling (bench/run.py): needs MariaDB and Redis
+## on 127.0.0.1 (own database and keys, removed afterwards). Not part of `make test`.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache *.egg-info
