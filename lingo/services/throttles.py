@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,28 +30,33 @@ def _epoch(now: datetime) -> int:
 def take(key: str, limit: int, window: int, now: datetime) -> bool:
     """Take one unit from the counter ``key`` (``limit`` per ``window`` seconds).
 
-    One upsert creates, resets or increments the row and holds its lock until
-    the caller's transaction ends, so concurrent takers queue instead of
+    One upsert creates, resets or increments the row, hands the new count back
+    (SQLite ``RETURNING``; MySQL ``LAST_INSERT_ID(expr)``, which the server
+    returns with the statement's OK packet) and holds the row's lock until the
+    caller's transaction ends, so concurrent takers queue instead of
     deadlocking; rolling the transaction back gives the unit back.
 
     :returns: ``True`` when allowed, ``False`` when the window is used up.
     """
     key, ts = _key(key), _epoch(now)
     expired = RateCounter.window_start <= ts - window
-    # Order matters on MySQL, which applies SET clauses left to right:
-    # ``count`` must be computed while ``window_start`` is still the old value.
-    changes = [
-        ("count", db.case((expired, 1), else_=RateCounter.count + 1)),
-        ("window_start", db.case((expired, ts), else_=RateCounter.window_start)),
-    ]
-    if db.session.get_bind().dialect.name == "sqlite":
+    new_count = db.case((expired, 1), else_=RateCounter.count + 1)
+    new_start = db.case((expired, ts), else_=RateCounter.window_start)
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
         stmt = sqlite_insert(RateCounter).values(key=key, window_start=ts, count=1)
-        stmt = stmt.on_conflict_do_update(index_elements=[RateCounter.key], set_=dict(changes))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[RateCounter.key], set_={"count": new_count, "window_start": new_start}
+        ).returning(RateCounter.count)
+        count = connection.execute(stmt).scalar_one()
     else:
-        stmt = mysql_insert(RateCounter).values(key=key, window_start=ts, count=1)
-        stmt = stmt.on_duplicate_key_update(changes)
-    db.session.execute(stmt)
-    count = db.session.execute(select(RateCounter.count).where(RateCounter.key == key)).scalar_one()
+        stmt = mysql_insert(RateCounter).values(key=key, window_start=ts, count=func.last_insert_id(1))
+        # Order matters on MySQL, which applies SET clauses left to right:
+        # ``count`` must be computed while ``window_start`` is still the old value.
+        stmt = stmt.on_duplicate_key_update(
+            [("count", func.last_insert_id(new_count)), ("window_start", new_start)]
+        )
+        count = connection.execute(stmt).lastrowid
     return count <= limit
 
 
