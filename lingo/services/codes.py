@@ -56,13 +56,28 @@ def test_otp(account: Account) -> str | None:
     return _parse_test_otp(str(spec)).get(account.key) if spec else None
 
 
-def _limit_keys(account: Account, ip: str) -> list[tuple[str, int, int, Error]]:
+Limit = tuple[str, int, int, Error]
+
+
+def _limit_keys(account: Account, ip: str) -> list[Limit]:
+    """The send limits: the account's two first, the client IP's last."""
     cfg = current_app.config
     return [
-        (f"send-ip:{ip}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
         (f"send-gap:{account.key}", 1, cfg["CODE_RESEND_SECONDS"], Error.SEND_TOO_FREQUENT),
         (f"send-day:{account.key}", cfg["CODE_SENDS_PER_DAY"], 86400, Error.SEND_TOO_FREQUENT),
+        (f"send-ip:{ip}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
     ]
+
+
+def _take(limit: Limit, now: datetime) -> None:
+    """Take one unit of ``limit``; when it is used up, roll everything back.
+
+    :raises DomainError: the limit's error.
+    """
+    key, most, window, error = limit
+    if not throttles.take(key, most, window, now):
+        db.session.rollback()
+        raise DomainError(error)
 
 
 def send(
@@ -75,18 +90,18 @@ def send(
 ) -> str:
     """Issue a new code for ``account`` and deliver it; the previous code dies.
 
-    Limits (per IP per hour, one per ``CODE_RESEND_SECONDS``, per day) are taken
-    first; when one is used up nothing is sent. When delivery fails the new code
-    is killed and the limits are given back. Commits.
+    Limits (one per ``CODE_RESEND_SECONDS`` and per day for the account, per
+    hour for the client IP) are taken in the same transaction as the new code;
+    when one is used up nothing is stored or sent. When delivery fails the new
+    code is killed and the limits are given back. Commits.
 
     :returns: the code (for ``RETURN_CODE`` only; never log it).
-    :raises DomainError: ``RATE_LIMITED``, ``SEND_TOO_FREQUENT``, or the sender's error.
+    :raises DomainError: ``SEND_TOO_FREQUENT``, ``RATE_LIMITED``, or the sender's error.
     """
     limits = _limit_keys(account, ip)
-    for key, limit, window, error in limits:
-        if not throttles.take(key, limit, window, now):
-            db.session.rollback()
-            raise DomainError(error)
+    *account_limits, ip_limit = limits
+    for limit in account_limits:
+        _take(limit, now)
     fixed = test_otp(account)
     code = fixed or f"{secrets.randbelow(10**6):06d}"
     ttl = current_app.config["CODE_TTL"]
@@ -107,6 +122,10 @@ def send(
         created_at=now,
     )
     db.session.add(row)
+    db.session.flush()
+    # Every send from one address updates the same counter row, whose lock is
+    # held until the commit: taken last, sends from one IP queue only briefly.
+    _take(ip_limit, now)
     db.session.commit()
     if fixed:
         return code  # review accounts: nothing is sent
