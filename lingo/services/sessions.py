@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import jwt
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -129,14 +129,16 @@ def _issue(session: Session, user: User, policy: TokenPolicy, now: datetime) -> 
     refresh_exp = now + timedelta(seconds=policy.refresh_ttl)
     access = policy.mint(Mint(ACCESS, session.id, user, now, access_exp))
     refresh = policy.mint(Mint(REFRESH, session.id, user, now, refresh_exp))
-    for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp)):
-        db.session.add(
-            SessionToken(
-                session_id=session.id, kind=kind, token_hash=token_hash(tok),
-                expires_at=exp, created_at=now,
-            )
-        )
-    session.expires_at = max(refresh_exp, access_exp)
+    # One INSERT for both rows (no ORM objects: nothing reads them back).
+    db.session.execute(
+        insert(SessionToken),
+        [
+            {"session_id": session.id, "kind": kind, "token_hash": token_hash(tok), "expires_at": exp,
+             "created_at": now}
+            for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp))
+        ],
+    )
+    session.expires_at = max(refresh_exp, access_exp)  # unchanged for a new session: no UPDATE
     return Issued(session.id, access, refresh, access_exp, refresh_exp)
 
 
@@ -147,7 +149,8 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     """
     if not user.is_active:
         raise DomainError(Error.ACCOUNT_DISABLED)
-    session = Session(user_id=user.id, client=policy.client, ip=ip[:45], created_at=now, expires_at=now)
+    expires_at = now + timedelta(seconds=max(policy.access_ttl, policy.refresh_ttl))
+    session = Session(user_id=user.id, client=policy.client, ip=ip[:45], created_at=now, expires_at=expires_at)
     db.session.add(session)
     db.session.flush()
     return _issue(session, user, policy, now)
