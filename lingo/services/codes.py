@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -29,6 +29,17 @@ ACCEPTS = {
 }
 #: A TEST_OTP code never expires.
 NEVER = datetime(9999, 12, 31)
+
+# Built once (Core, bound parameters): send_code is the busiest write, and
+# building these per call cost more than running them.
+#: Kill the account's live code (sending a new code kills the previous one).
+_KILL_ACTIVE = (
+    update(VerificationCode)
+    .where(VerificationCode.account == bindparam("account_key"), VerificationCode.active.is_(True))
+    .values(active=False)
+)
+#: Store a new code.
+_INSERT_CODE = insert(VerificationCode)
 
 
 def code_hash(account_key: str, code: str) -> str:
@@ -105,24 +116,22 @@ def send(
     fixed = test_otp(account)
     code = fixed or f"{secrets.randbelow(10**6):06d}"
     ttl = current_app.config["CODE_TTL"]
-    db.session.execute(
-        update(VerificationCode)
-        .where(VerificationCode.account == account.key, VerificationCode.active.is_(True))
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
-    row = VerificationCode(
-        account=account.key,
-        purpose=purpose,
-        code_hash=code_hash(account.key, code),
-        attempts=0,
-        active=True,
-        expires_at=NEVER if fixed else now + timedelta(seconds=ttl),
-        ip=ip[:45],
-        created_at=now,
-    )
-    db.session.add(row)
-    db.session.flush()
+    connection = db.session.connection()
+    connection.execute(_KILL_ACTIVE, {"account_key": account.key})
+    code_id = connection.execute(
+        _INSERT_CODE,
+        {
+            "account": account.key,
+            "purpose": purpose,
+            "code_hash": code_hash(account.key, code),
+            "attempts": 0,
+            "active": True,
+            "expires_at": NEVER if fixed else now + timedelta(seconds=ttl),
+            "used_at": None,
+            "ip": ip[:45],
+            "created_at": now,
+        },
+    ).inserted_primary_key[0]
     # Every send from one address updates the same counter row, whose lock is
     # held until the commit: taken last, sends from one IP queue only briefly.
     _take(ip_limit, now)
@@ -133,7 +142,7 @@ def send(
         sender.send_code(account.key, code, ttl)
     except DomainError:
         db.session.execute(
-            update(VerificationCode).where(VerificationCode.id == row.id).values(active=False)
+            update(VerificationCode).where(VerificationCode.id == code_id).values(active=False)
         )
         for key, *_ in limits:
             throttles.give_back(key)
