@@ -12,11 +12,12 @@ import string
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Callable
 
 import jwt
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -156,6 +157,17 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     return _issue(session, user, policy, now)
 
 
+@lru_cache(maxsize=1)
+def _authenticate_statement() -> Select:
+    """Token hash → (kind, expiry, session, user): built once, it runs on every authenticated request."""
+    return (
+        select(SessionToken.kind, SessionToken.expires_at, Session, User)
+        .join(Session, SessionToken.session_id == Session.id)
+        .join(User, Session.user_id == User.id)
+        .where(SessionToken.token_hash == bindparam("token_hash"))
+    )
+
+
 def authenticate(token: str, now: datetime) -> tuple[User, Session]:
     """Resolve a live access token to its user and session, in one query.
 
@@ -166,12 +178,7 @@ def authenticate(token: str, now: datetime) -> tuple[User, Session]:
         raise DomainError(Error.INVALID_TOKEN)
     if _looks_like_jwt(token):
         _check_jwt(token, now)
-    row = db.session.execute(
-        select(SessionToken.kind, SessionToken.expires_at, Session, User)
-        .join(Session, SessionToken.session_id == Session.id)
-        .join(User, Session.user_id == User.id)
-        .where(SessionToken.token_hash == token_hash(token))
-    ).first()
+    row = db.session.execute(_authenticate_statement(), {"token_hash": token_hash(token)}).first()
     if (
         row is None
         or row.kind != ACCESS
