@@ -391,7 +391,7 @@ def report(results: list[Result], seeded: dict[str, Any], workers: int, header: 
         if not r.ran:
             print(row.format(case.name, "-", "-", "-", "-", "-", target, verdict, r.note))
             continue
-        ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
+        ratio = "-" if r.ratio is None else f"{r.ratio:.3f}"
         print(row.format(case.name, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
                          r.errors, ratio, target, verdict, r.note))
 
@@ -401,6 +401,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="lingo benchmark (issue 7)")
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--slice", type=float, default=4.0, help="seconds of ceiling after each case")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--cases", default="", help="comma-separated case names (the ceiling always runs)")
@@ -433,17 +434,35 @@ def main() -> int:
                       f"connections, {args.seconds:g} s per case after {args.warmup:g} s warm-up")
             print(header, flush=True)
             results = []
+            # The machine's other load drifts: each case is compared with the
+            # ceiling measured right before and right after it.
+            previous_ceiling = 0.0
+            slices: list[float] = []
             for index, case in enumerate(cases):
                 print(f"  {case.name} ...", flush=True)
                 if case.hash_bound:
                     time_argon2(seeded, args.workers)
-                results.append(run_case(tool, port, case, seeded, args, index))
-            ceiling = results[0].rps if results and results[0].ran else 0.0
-            for r in results:
-                if r.ran and r.case.hash_bound:
-                    r.ratio = r.rps / (args.workers / seeded["verify_s"])
-                elif r.ran and ceiling:
-                    r.ratio = r.rps / ceiling
+                result = run_case(tool, port, case, seeded, args, index)
+                results.append(result)
+                if case is CASES[0]:
+                    previous_ceiling = result.rps
+                    result.ratio = 1.0 if result.ran else None
+                    continue
+                if not result.ran:
+                    continue
+                if case.hash_bound:
+                    result.ratio = result.rps / (args.workers / seeded["verify_s"])
+                    continue
+                figures = drive(tool, port, CASES[0], seeded["token"], args.slice, args.connections, 0)
+                after = figures["requests"] / figures["duration_s"]
+                slices.append(after)
+                reference = (previous_ceiling + after) / 2
+                result.ratio = result.rps / reference if reference else None
+                result.note = (result.note + f" ceiling around it: {reference:.0f}/s").strip()
+                previous_ceiling = after
+            if slices and results and results[0].ran:
+                every = [results[0].rps, *slices]
+                results[0].note = f"ceiling slices after each case: {min(every):.0f}-{max(every):.0f}/s"
             stop(proc)
             if "Traceback" in log.read_text():
                 print("gunicorn logged errors:\n" + log.read_text()[-3000:])
