@@ -432,6 +432,9 @@ def main() -> int:
                       f"server: gunicorn {args.workers} sync workers, LINGO_ENV=production, MariaDB "
                       f"{database.name}, limiter on Redis; load: {tool} 1 thread, {args.connections} "
                       f"connections, {args.seconds:g} s per case after {args.warmup:g} s warm-up")
+            if tool == "python":
+                header += ("\nnote: bench/loadgen.py (no wrk) cannot saturate even the ceiling on a small "
+                           "machine: the ratios come out too kind; install wrk for real figures")
             print(header, flush=True)
             results = []
             # The machine's other load drifts: each case is compared with the
