@@ -292,11 +292,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def clear_redis(redis_url: str, prefix: str) -> None:
-    """Delete the bench's own limiter keys (``prefix*``) and nothing else."""
+    """Delete the bench's own limiter keys and nothing else.
+
+    flask-limiter stores ``LIMITS:LIMITER/<prefix>/...``; the prefix is unique
+    to this run (``lingo-bench-<random>``).
+    """
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    keys = list(client.scan_iter(match=f"LIMITS:LIMITER/{prefix}/*", count=1000))
     if keys:
         client.delete(*keys)
     client.close()
