@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test deploy-test clean
+.PHONY: install run test deploy-test bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: install
 ## (2 workers each) behind nginx (installed with apt-get when missing); 7 checks.
 deploy-test: install
 	$(BIN)/python deploy/deploy_test.py
+
+## Throughput as ratios to the ceiling (bench/run.py): needs MariaDB and Redis
+## on 127.0.0.1 (own database and keys, removed afterwards). Not part of `make test`.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache *.egg-info

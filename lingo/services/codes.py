@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -29,6 +29,17 @@ ACCEPTS = {
 }
 #: A TEST_OTP code never expires.
 NEVER = datetime(9999, 12, 31)
+
+# Built once (Core, bound parameters): send_code is the busiest write, and
+# building these per call cost more than running them.
+#: Kill the account's live code (sending a new code kills the previous one).
+_KILL_ACTIVE = (
+    update(VerificationCode)
+    .where(VerificationCode.account == bindparam("account_key"), VerificationCode.active.is_(True))
+    .values(active=False)
+)
+#: Store a new code.
+_INSERT_CODE = insert(VerificationCode)
 
 
 def code_hash(account_key: str, code: str) -> str:
@@ -56,13 +67,28 @@ def test_otp(account: Account) -> str | None:
     return _parse_test_otp(str(spec)).get(account.key) if spec else None
 
 
-def _limit_keys(account: Account, ip: str) -> list[tuple[str, int, int, Error]]:
+Limit = tuple[str, int, int, Error]
+
+
+def _limit_keys(account: Account, ip: str) -> list[Limit]:
+    """The send limits: the account's two first, the client IP's last."""
     cfg = current_app.config
     return [
-        (f"send-ip:{ip}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
         (f"send-gap:{account.key}", 1, cfg["CODE_RESEND_SECONDS"], Error.SEND_TOO_FREQUENT),
         (f"send-day:{account.key}", cfg["CODE_SENDS_PER_DAY"], 86400, Error.SEND_TOO_FREQUENT),
+        (f"send-ip:{ip}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
     ]
+
+
+def _take(limit: Limit, now: datetime) -> None:
+    """Take one unit of ``limit``; when it is used up, roll everything back.
+
+    :raises DomainError: the limit's error.
+    """
+    key, most, window, error = limit
+    if not throttles.take(key, most, window, now):
+        db.session.rollback()
+        raise DomainError(error)
 
 
 def send(
@@ -75,38 +101,40 @@ def send(
 ) -> str:
     """Issue a new code for ``account`` and deliver it; the previous code dies.
 
-    Limits (per IP per hour, one per ``CODE_RESEND_SECONDS``, per day) are taken
-    first; when one is used up nothing is sent. When delivery fails the new code
-    is killed and the limits are given back. Commits.
+    Limits (one per ``CODE_RESEND_SECONDS`` and per day for the account, per
+    hour for the client IP) are taken in the same transaction as the new code;
+    when one is used up nothing is stored or sent. When delivery fails the new
+    code is killed and the limits are given back. Commits.
 
     :returns: the code (for ``RETURN_CODE`` only; never log it).
-    :raises DomainError: ``RATE_LIMITED``, ``SEND_TOO_FREQUENT``, or the sender's error.
+    :raises DomainError: ``SEND_TOO_FREQUENT``, ``RATE_LIMITED``, or the sender's error.
     """
     limits = _limit_keys(account, ip)
-    for key, limit, window, error in limits:
-        if not throttles.take(key, limit, window, now):
-            db.session.rollback()
-            raise DomainError(error)
+    *account_limits, ip_limit = limits
+    for limit in account_limits:
+        _take(limit, now)
     fixed = test_otp(account)
     code = fixed or f"{secrets.randbelow(10**6):06d}"
     ttl = current_app.config["CODE_TTL"]
-    db.session.execute(
-        update(VerificationCode)
-        .where(VerificationCode.account == account.key, VerificationCode.active.is_(True))
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
-    row = VerificationCode(
-        account=account.key,
-        purpose=purpose,
-        code_hash=code_hash(account.key, code),
-        attempts=0,
-        active=True,
-        expires_at=NEVER if fixed else now + timedelta(seconds=ttl),
-        ip=ip[:45],
-        created_at=now,
-    )
-    db.session.add(row)
+    connection = db.session.connection()
+    connection.execute(_KILL_ACTIVE, {"account_key": account.key})
+    code_id = connection.execute(
+        _INSERT_CODE,
+        {
+            "account": account.key,
+            "purpose": purpose,
+            "code_hash": code_hash(account.key, code),
+            "attempts": 0,
+            "active": True,
+            "expires_at": NEVER if fixed else now + timedelta(seconds=ttl),
+            "used_at": None,
+            "ip": ip[:45],
+            "created_at": now,
+        },
+    ).inserted_primary_key[0]
+    # Every send from one address updates the same counter row, whose lock is
+    # held until the commit: taken last, sends from one IP queue only briefly.
+    _take(ip_limit, now)
     db.session.commit()
     if fixed:
         return code  # review accounts: nothing is sent
@@ -114,7 +142,7 @@ def send(
         sender.send_code(account.key, code, ttl)
     except DomainError:
         db.session.execute(
-            update(VerificationCode).where(VerificationCode.id == row.id).values(active=False)
+            update(VerificationCode).where(VerificationCode.id == code_id).values(active=False)
         )
         for key, *_ in limits:
             throttles.give_back(key)

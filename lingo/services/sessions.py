@@ -12,11 +12,12 @@ import string
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Callable
 
 import jwt
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, insert, select, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -129,14 +130,16 @@ def _issue(session: Session, user: User, policy: TokenPolicy, now: datetime) -> 
     refresh_exp = now + timedelta(seconds=policy.refresh_ttl)
     access = policy.mint(Mint(ACCESS, session.id, user, now, access_exp))
     refresh = policy.mint(Mint(REFRESH, session.id, user, now, refresh_exp))
-    for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp)):
-        db.session.add(
-            SessionToken(
-                session_id=session.id, kind=kind, token_hash=token_hash(tok),
-                expires_at=exp, created_at=now,
-            )
-        )
-    session.expires_at = max(refresh_exp, access_exp)
+    # One INSERT for both rows (no ORM objects: nothing reads them back).
+    db.session.execute(
+        insert(SessionToken),
+        [
+            {"session_id": session.id, "kind": kind, "token_hash": token_hash(tok), "expires_at": exp,
+             "created_at": now}
+            for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp))
+        ],
+    )
+    session.expires_at = max(refresh_exp, access_exp)  # unchanged for a new session: no UPDATE
     return Issued(session.id, access, refresh, access_exp, refresh_exp)
 
 
@@ -147,10 +150,22 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     """
     if not user.is_active:
         raise DomainError(Error.ACCOUNT_DISABLED)
-    session = Session(user_id=user.id, client=policy.client, ip=ip[:45], created_at=now, expires_at=now)
+    expires_at = now + timedelta(seconds=max(policy.access_ttl, policy.refresh_ttl))
+    session = Session(user_id=user.id, client=policy.client, ip=ip[:45], created_at=now, expires_at=expires_at)
     db.session.add(session)
     db.session.flush()
     return _issue(session, user, policy, now)
+
+
+@lru_cache(maxsize=1)
+def _authenticate_statement() -> Select:
+    """Token hash → (kind, expiry, session, user): built once, it runs on every authenticated request."""
+    return (
+        select(SessionToken.kind, SessionToken.expires_at, Session, User)
+        .join(Session, SessionToken.session_id == Session.id)
+        .join(User, Session.user_id == User.id)
+        .where(SessionToken.token_hash == bindparam("token_hash"))
+    )
 
 
 def authenticate(token: str, now: datetime) -> tuple[User, Session]:
@@ -163,12 +178,7 @@ def authenticate(token: str, now: datetime) -> tuple[User, Session]:
         raise DomainError(Error.INVALID_TOKEN)
     if _looks_like_jwt(token):
         _check_jwt(token, now)
-    row = db.session.execute(
-        select(SessionToken.kind, SessionToken.expires_at, Session, User)
-        .join(Session, SessionToken.session_id == Session.id)
-        .join(User, Session.user_id == User.id)
-        .where(SessionToken.token_hash == token_hash(token))
-    ).first()
+    row = db.session.execute(_authenticate_statement(), {"token_hash": token_hash(token)}).first()
     if (
         row is None
         or row.kind != ACCESS

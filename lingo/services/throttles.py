@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, Executable, bindparam, case, func, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -27,31 +28,45 @@ def _epoch(now: datetime) -> int:
     return int((now - datetime(1970, 1, 1)).total_seconds())
 
 
+@lru_cache(maxsize=4)
+def _take_statement(dialect: str) -> Executable:
+    """The upsert :func:`take` runs, built once per SQL dialect (bound: key, ts, window).
+
+    It creates, resets or increments the row and hands the new count back:
+    SQLite with ``RETURNING``; MySQL/MariaDB with ``LAST_INSERT_ID(expr)``,
+    which the server returns in the statement's OK packet (``lastrowid``).
+    """
+    ts = bindparam("ts", type_=BigInteger)
+    expired = RateCounter.window_start <= ts - bindparam("window", type_=BigInteger)
+    new_count = case((expired, 1), else_=RateCounter.count + 1)
+    new_start = case((expired, ts), else_=RateCounter.window_start)
+    if dialect == "sqlite":
+        insert = sqlite_insert(RateCounter).values(key=bindparam("key"), window_start=ts, count=1)
+        return insert.on_conflict_do_update(
+            index_elements=[RateCounter.key], set_={"count": new_count, "window_start": new_start}
+        ).returning(RateCounter.count)
+    insert = mysql_insert(RateCounter).values(key=bindparam("key"), window_start=ts, count=func.last_insert_id(1))
+    # Order matters on MySQL, which applies SET clauses left to right:
+    # ``count`` must be computed while ``window_start`` is still the old value.
+    return insert.on_duplicate_key_update([("count", func.last_insert_id(new_count)), ("window_start", new_start)])
+
+
 def take(key: str, limit: int, window: int, now: datetime) -> bool:
     """Take one unit from the counter ``key`` (``limit`` per ``window`` seconds).
 
-    One upsert creates, resets or increments the row and holds its lock until
-    the caller's transaction ends, so concurrent takers queue instead of
-    deadlocking; rolling the transaction back gives the unit back.
+    One upsert (:func:`_take_statement`) counts and returns the new count, and
+    holds the row's lock until the caller's transaction ends, so concurrent
+    takers queue instead of deadlocking; rolling the transaction back gives the
+    unit back.
 
     :returns: ``True`` when allowed, ``False`` when the window is used up.
     """
-    key, ts = _key(key), _epoch(now)
-    expired = RateCounter.window_start <= ts - window
-    # Order matters on MySQL, which applies SET clauses left to right:
-    # ``count`` must be computed while ``window_start`` is still the old value.
-    changes = [
-        ("count", db.case((expired, 1), else_=RateCounter.count + 1)),
-        ("window_start", db.case((expired, ts), else_=RateCounter.window_start)),
-    ]
-    if db.session.get_bind().dialect.name == "sqlite":
-        stmt = sqlite_insert(RateCounter).values(key=key, window_start=ts, count=1)
-        stmt = stmt.on_conflict_do_update(index_elements=[RateCounter.key], set_=dict(changes))
-    else:
-        stmt = mysql_insert(RateCounter).values(key=key, window_start=ts, count=1)
-        stmt = stmt.on_duplicate_key_update(changes)
-    db.session.execute(stmt)
-    count = db.session.execute(select(RateCounter.count).where(RateCounter.key == key)).scalar_one()
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    result = connection.execute(
+        _take_statement(dialect), {"key": _key(key), "ts": _epoch(now), "window": window}
+    )
+    count = result.scalar_one() if dialect == "sqlite" else result.lastrowid
     return count <= limit
 
 

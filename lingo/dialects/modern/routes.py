@@ -49,6 +49,16 @@ def send_code(body: dict[str, Any]) -> Response:
     return ok({"expire_in": cfg["CODE_TTL"], "code": code if cfg["RETURN_CODE"] else ""})
 
 
+@bp.get("/ping")
+def ping() -> Response:
+    """``GET /api/auth/ping`` → ``{}``: the success envelope and nothing else.
+
+    Touches no database, cache or service: the benchmark's ceiling, the most
+    the framework can serve on this machine (``make bench``).
+    """
+    return ok({})
+
+
 @bp.post("/phone_login")
 @password_login
 def phone_login() -> Response:

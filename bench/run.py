@@ -1,0 +1,486 @@
+"""``make bench``: how fast lingo serves, as ratios to the ceiling measured in the same run.
+
+Creates its own MariaDB database ``lingo_bench_<random>`` (dropped at the
+end), migrates and seeds it through the service layer, starts gunicorn with
+production settings, and drives each case from a separate process (``wrk``,
+else ``bench/loadgen.py``). For each case it prints requests/s, p50 and p99
+latency, errors (non-2xx, an envelope without its success code, socket
+errors) and the ratio to the ceiling (``GET /api/auth/ping``), next to the
+target from issue 7 with PASS/MISS. ``phone_login`` is bound by argon2: its
+ratio is to ``workers ÷ single verify time``, measured in-process.
+
+Nothing shared is stopped or reconfigured: MariaDB and Redis keep running; only
+the bench's own database and its own Redis keys (a unique prefix) are removed.
+Exit status 0 when every case meets its target, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LUA = ROOT / "bench" / "case.lua"
+LOADGEN = ROOT / "bench" / "loadgen.py"
+
+PHONE = "13800138000"  # the seeded user (has a password, a live token, feedback)
+UNREGISTERED = "13700000000"  # isregister?expect=0 answers code 200 for a free phone
+PASSWORD = "bench-password-1"
+FEEDBACK_ROWS = 25
+
+
+@dataclass(frozen=True)
+class Case:
+    """One measured request.
+
+    :ivar expect: the success envelope's ``code`` (200 modern/v4, 0 platform).
+    :ivar target: minimum ratio (to the ceiling, or to the hash bound).
+    :ivar body: JSON body; ``{phone}`` becomes a new phone per request.
+    :ivar auth: send ``Authorization: Token <live token>``.
+    :ivar hash_bound: the ratio is to ``workers ÷ argon2 verify time``.
+    """
+
+    name: str
+    method: str
+    path: str
+    expect: str
+    target: float | None
+    body: str | None = None
+    auth: bool = False
+    hash_bound: bool = False
+
+
+CASES = [
+    Case("ceiling", "GET", "/api/auth/ping", "200", None),
+    Case("personal_info", "GET", "/api/personal/info", "0", 0.35, auth=True),
+    Case("v4_isregister", "GET", f"/api/v4.0/isregister/{UNREGISTERED}?expect=0", "200", 0.35),
+    Case("send_code", "POST", "/api/auth/send_code", "200", 0.20, body='{"phone": "{phone}"}'),
+    Case("feedback_page", "GET", "/api/feedback?page_no=1&page_size=20", "0", 0.25, auth=True),
+    Case("phone_login", "POST", "/api/auth/phone_login", "200", 0.80,
+         body=json.dumps({"phone": PHONE, "password": PASSWORD}), hash_bound=True),
+]
+
+
+@dataclass
+class Result:
+    """The figures of one case (``missing`` when the route answered 404)."""
+
+    case: Case
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    requests: int = 0
+    ratio: float | None = None
+    note: str = ""
+    ran: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """Ran, no errors, and the ratio meets the target (the ceiling: no errors)."""
+        if not self.ran or self.errors:
+            return False
+        return self.case.target is None or (self.ratio or 0.0) >= self.case.target
+
+
+# --------------------------------------------------------------------------- setup
+
+def machine() -> str:
+    """``nproc``, CPU model and RAM, for the report."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kib = int(next(l for l in Path("/proc/meminfo").read_text().splitlines()
+                           if l.startswith("MemTotal")).split()[1])
+        ram = f"{mem_kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        ram = "unknown RAM"
+    return f"{os.cpu_count()} CPUs ({model}), {ram}, Python {platform.python_version()}"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_tool(force_python: bool) -> str:
+    """``wrk`` when available (trying ``apt-get install wrk`` once as root), else ``python``."""
+    if force_python:
+        return "python"
+    if shutil.which("wrk"):
+        return "wrk"
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("wrk not found: trying apt-get install -y wrk", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=180, check=False)
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+class Database:
+    """The bench's own MariaDB database; :meth:`drop` removes it and nothing else."""
+
+    def __init__(self, server_url: str) -> None:
+        import sqlalchemy as sa
+
+        self.name = f"lingo_bench_{secrets.token_hex(6)}"
+        self._engine = sa.create_engine(f"{server_url}/?charset=utf8mb4", poolclass=sa.pool.NullPool)
+        with self._engine.connect() as conn:
+            conn.exec_driver_sql(
+                f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+            )
+        self.url = f"{server_url}/{self.name}?charset=utf8mb4"
+
+    def drop(self) -> None:
+        """Drop this database."""
+        with self._engine.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{self.name}`")
+
+
+def app_env(db_url: str, redis_url: str, key_prefix: str) -> dict[str, str]:
+    """Production settings for the bench app, limits raised so the load is not refused."""
+    return {
+        "LINGO_ENV": "production",
+        "LINGO_SECRET_KEY": secrets.token_urlsafe(48),
+        "LINGO_DATABASE_URL": db_url,
+        "LINGO_RATELIMIT_STORAGE_URI": redis_url,
+        "LINGO_RATELIMIT_KEY_PREFIX": key_prefix,
+        "LINGO_SMS_BACKEND": "console",
+        # One client IP sends every code of the send_code case.
+        "LINGO_CODE_SENDS_PER_IP_HOUR": "100000000",
+        # flask-limiter string for v4 isregister (30/minute per IP in production).
+        "LINGO_ISREGISTER_RATE_LIMIT": "100000000/minute",
+        "LINGO_LOGIN_RATE_LIMIT": "100000000/minute",
+    }
+
+
+class NoSender:
+    """Seeding needs a code, not a message."""
+
+    def send_code(self, to: str, code: str, ttl: int) -> None:
+        """Deliver nothing."""
+
+
+def seed(env: dict[str, str]) -> dict[str, Any]:
+    """Register the user (code + password), open a session, add feedback; time argon2.
+
+    Goes through the service layer (and the ``Feedback`` model), in-process.
+
+    :returns: ``token`` and the argon2 parameters and timings.
+    """
+    os.environ.update(env)
+    from lingo import clock, create_app
+    from lingo.dialects.modern.routes import token_policy
+    from lingo.extensions import db
+    from lingo.models import Feedback, FeedbackCategory
+    from lingo.services import accounts, codes, passwords, sessions
+    from lingo.services.identity import modern_phone
+
+    app = create_app()
+    with app.app_context():
+        now = clock.system_now() - timedelta(seconds=1)
+        account = modern_phone(PHONE)
+        code = codes.send(account, ip="127.0.0.2", now=now, sender=NoSender())
+        user = accounts.register(account, code, PASSWORD, now=now)
+        db.session.commit()
+        token = sessions.open_session(user, token_policy(), ip="127.0.0.2", now=now).access_token
+        category = FeedbackCategory(name="bench", description="", created_at=now, updated_at=now)
+        db.session.add(category)
+        db.session.flush()
+        for n in range(FEEDBACK_ROWS):
+            stamp = now + timedelta(microseconds=n)
+            db.session.add(Feedback(user_id=user.id, feedback_content=f"bench feedback {n}",
+                                    feedback_category_id=category.id, contact_phone=PHONE,
+                                    created_at=stamp, updated_at=stamp))
+        db.session.commit()
+
+        cfg = app.config
+        hasher = passwords.hasher()
+        db.engine.dispose()
+    return {
+        "token": token,
+        "argon2": f"t={cfg['ARGON2_TIME_COST']}, m={cfg['ARGON2_MEMORY_COST']} KiB, p={cfg['ARGON2_PARALLELISM']}",
+        "hasher": hasher,
+        "stored": hasher.hash(PASSWORD),
+    }
+
+
+def _verify_for(seconds: float, hasher: Any, stored: str) -> int:
+    """Verify :data:`PASSWORD` against ``stored`` for ``seconds``; how many times."""
+    done, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        hasher.verify(stored, PASSWORD)
+        done += 1
+    return done
+
+
+def time_argon2(seeded: dict[str, Any], workers: int) -> None:
+    """Time one argon2id hash and one verify in-process (the configured parameters).
+
+    Also measures what ``workers`` processes verifying at once really get on
+    this machine (shown for information: the target uses the single time).
+    Stores ``hash_s``, ``verify_s`` and ``parallel_rps`` in ``seeded``.
+    """
+    hasher, stored = seeded["hasher"], seeded["stored"]
+    hash_times, verify_times = [], []
+    for _ in range(7):
+        started = time.perf_counter()
+        hasher.hash(PASSWORD)
+        hash_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        hasher.verify(stored, PASSWORD)
+        verify_times.append(time.perf_counter() - started)
+    seeded["hash_s"] = statistics.median(hash_times)
+    seeded["verify_s"] = statistics.median(verify_times)
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        counts = pool.starmap(_verify_for, [(2.0, hasher, stored)] * workers)
+    seeded["parallel_rps"] = sum(counts) / 2.0
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    """Start gunicorn (sync workers) on ``port``; wait until the ceiling route answers."""
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--backlog", "2048", "wsgi:app"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            status, _ = fetch(port, CASES[0], {})
+            if status == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"gunicorn did not answer within 30 s:\n{log.read_text()[-3000:]}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the gunicorn we started (its master, which stops its workers)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def clear_redis(redis_url: str, prefix: str) -> None:
+    """Delete the bench's own limiter keys and nothing else.
+
+    flask-limiter stores ``LIMITS:LIMITER/<prefix>/...``; the prefix is unique
+    to this run (``lingo-bench-<random>``).
+    """
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"LIMITS:LIMITER/{prefix}/*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+# --------------------------------------------------------------------------- load
+
+def headers_for(case: Case, token: str) -> str:
+    """The one extra request header of ``case`` (``-`` for none)."""
+    return f"Authorization: Token {token}" if case.auth else "-"
+
+
+def fetch(port: int, case: Case, seeded: dict[str, Any]) -> tuple[int, bytes]:
+    """One request of ``case`` (a phone outside the load's ranges), for probing."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {}
+    if case.auth:
+        headers["Authorization"] = f"Token {seeded['token']}"
+    body = case.body.replace("{phone}", "13600000000") if case.body else None
+    if body:
+        headers["Content-Type"] = "application/json"
+    try:
+        conn.request(case.method, case.path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def drive(tool: str, port: int, case: Case, token: str, seconds: float, connections: int,
+          phone_base: int) -> dict[str, Any]:
+    """Run the load generator for ``seconds`` in its own process; its ``BENCH`` figures."""
+    url = f"http://127.0.0.1:{port}{case.path}"
+    args = [case.method, case.expect, headers_for(case, token), case.body or "-", str(phone_base)]
+    if tool == "wrk":
+        cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+               "-s", str(LUA), url, "--", *args]
+    else:
+        cmd = [sys.executable, str(LOADGEN), url, *args, "--seconds", str(seconds),
+               "--connections", str(connections)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    raise RuntimeError(f"{tool} gave no figures for {case.name}:\n{out.stdout}\n{out.stderr}")
+
+
+def run_case(tool: str, port: int, case: Case, seeded: dict[str, Any], args: argparse.Namespace,
+             index: int) -> Result:
+    """Probe, warm up and measure one case."""
+    result = Result(case)
+    status, text = fetch(port, case, seeded)
+    if status == 404 and b"no_such_path" in text or status == 404 and b"10002" in text:
+        result.note = "route missing (404): pending"
+        return result
+    if not 200 <= status < 300 or f'"code":{case.expect}'.encode() not in text.replace(b" ", b""):
+        result.note = f"probe answered {status}: {text[:120]!r}"
+    base = 10_000_000 * (2 * index)
+    drive(tool, port, case, seeded["token"], args.warmup, args.connections, base)
+    figures = drive(tool, port, case, seeded["token"], args.seconds, args.connections, base + 10_000_000)
+    result.ran = True
+    result.requests = figures["requests"]
+    result.rps = figures["requests"] / figures["duration_s"]
+    result.p50_ms, result.p99_ms = figures["p50_ms"], figures["p99_ms"]
+    result.errors = figures["failed"] + figures["socket_errors"]
+    return result
+
+
+# --------------------------------------------------------------------------- report
+
+def report(results: list[Result], seeded: dict[str, Any], workers: int, header: str) -> None:
+    """Print the table (figures, ratios, targets, PASS/MISS)."""
+    print()
+    print(header)
+    if "verify_s" in seeded:
+        bound = workers / seeded["verify_s"]
+        print(f"argon2id ({seeded['argon2']}): hash {seeded['hash_s'] * 1000:.1f} ms, "
+              f"verify {seeded['verify_s'] * 1000:.1f} ms (in-process, median of 7, just before phone_login) "
+              f"-> hash-bound ceiling {workers} workers / {seeded['verify_s'] * 1000:.1f} ms = {bound:.1f} req/s")
+        print(f"  for information: {workers} processes verifying at once did {seeded['parallel_rps']:.1f}/s "
+              f"({seeded['parallel_rps'] / bound:.2f} of that ceiling) on this machine")
+    print()
+    row = "{:<15} {:>9} {:>8} {:>8} {:>7} {:>7} {:>14} {:>6}  {}"
+    print(row.format("case", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "", "note"))
+    for r in results:
+        case = r.case
+        if case.target is None:
+            target = "errors = 0"
+        else:
+            target = f">= {case.target:.2f}" + (" (hash)" if case.hash_bound else "")
+        verdict = "PASS" if r.passed else "MISS"
+        if not r.ran:
+            print(row.format(case.name, "-", "-", "-", "-", "-", target, verdict, r.note))
+            continue
+        ratio = "-" if r.ratio is None else f"{r.ratio:.3f}"
+        print(row.format(case.name, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
+                         r.errors, ratio, target, verdict, r.note))
+
+
+def main() -> int:
+    """Set up, measure every case, report, clean up. Returns the exit status."""
+    parser = argparse.ArgumentParser(description="lingo benchmark (issue 7)")
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--slice", type=float, default=4.0, help="seconds of ceiling after each case")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--cases", default="", help="comma-separated case names (the ceiling always runs)")
+    parser.add_argument("--python-loadgen", action="store_true", help="use bench/loadgen.py even if wrk exists")
+    parser.add_argument("--mysql", default=os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    args = parser.parse_args()
+    wanted = {c.strip() for c in args.cases.split(",") if c.strip()}
+    cases = [c for c in CASES if c.target is None or not wanted or c.name in wanted]
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    tool = load_tool(args.python_loadgen)
+    prefix = f"lingo-bench-{secrets.token_hex(6)}"
+    database = Database(args.mysql)
+    proc = None
+    try:
+        env = app_env(database.url, args.redis, prefix)
+        migrate = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                                 env={**os.environ, **env}, capture_output=True, text=True, check=False)
+        if migrate.returncode:
+            raise RuntimeError(f"flask db upgrade failed:\n{migrate.stdout}\n{migrate.stderr}")
+        seeded = seed(env)
+        port = free_port()
+        with tempfile.TemporaryDirectory(prefix="lingo-bench-") as tmp:
+            log = Path(tmp) / "gunicorn.log"
+            proc = start_gunicorn(env, port, args.workers, log)
+            header = (f"machine: {machine()}\n"
+                      f"server: gunicorn {args.workers} sync workers, LINGO_ENV=production, MariaDB "
+                      f"{database.name}, limiter on Redis; load: {tool} 1 thread, {args.connections} "
+                      f"connections, {args.seconds:g} s per case after {args.warmup:g} s warm-up")
+            if tool == "python":
+                header += ("\nnote: bench/loadgen.py (no wrk) cannot saturate even the ceiling on a small "
+                           "machine: the ratios come out too kind; install wrk for real figures")
+            print(header, flush=True)
+            results = []
+            # The machine's other load drifts: each case is compared with the
+            # ceiling measured right before and right after it.
+            previous_ceiling = 0.0
+            slices: list[float] = []
+            for index, case in enumerate(cases):
+                print(f"  {case.name} ...", flush=True)
+                if case.hash_bound:
+                    time_argon2(seeded, args.workers)
+                result = run_case(tool, port, case, seeded, args, index)
+                results.append(result)
+                if case is CASES[0]:
+                    previous_ceiling = result.rps
+                    result.ratio = 1.0 if result.ran else None
+                    continue
+                if not result.ran:
+                    continue
+                if case.hash_bound:
+                    result.ratio = result.rps / (args.workers / seeded["verify_s"])
+                    continue
+                figures = drive(tool, port, CASES[0], seeded["token"], args.slice, args.connections, 0)
+                after = figures["requests"] / figures["duration_s"]
+                slices.append(after)
+                reference = (previous_ceiling + after) / 2
+                result.ratio = result.rps / reference if reference else None
+                result.note = (result.note + f" ceiling around it: {reference:.0f}/s").strip()
+                previous_ceiling = after
+            if slices and results and results[0].ran:
+                every = [results[0].rps, *slices]
+                results[0].note = f"ceiling slices after each case: {min(every):.0f}-{max(every):.0f}/s"
+            stop(proc)
+            if "Traceback" in log.read_text():
+                print("gunicorn logged errors:\n" + log.read_text()[-3000:])
+        report(results, seeded, args.workers, header)
+        return 0 if all(r.passed for r in results) else 1
+    finally:
+        if proc is not None:
+            stop(proc)
+        database.drop()
+        clear_redis(args.redis, prefix)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""SQL statements per request for every ``make bench`` case, against a budget.
+
+Counted with SQLAlchemy's ``before_cursor_execute`` event on the app's engine,
+only while the one request runs (seeding and sign-in are not counted).
+SQLite's ``BEGIN IMMEDIATE`` (issued by lingo's ``begin`` hook, see
+``lingo/__init__.py``) is transaction control, like ``COMMIT``, which the
+event never sees: it is left out so that both backends have the same budget.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, Iterator
+
+from flask import Flask
+from sqlalchemy import event, select
+
+from lingo.extensions import db
+from lingo.models import Feedback, User
+
+PHONE = "13800138000"
+PASSWORD = "correct-horse-1"
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements the app runs inside the ``with`` block."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _auth(modern: Any) -> dict[str, str]:
+    """Sign the benchmark user in and return a platform-style ``Token`` header."""
+    return {"Authorization": f"Token {modern.tokens(PHONE)['access_token']}"}
+
+
+def test_ceiling_runs_no_sql(app, client):
+    with statements(app) as seen:
+        response = client.get("/api/auth/ping")
+    assert response.status_code == 200
+    assert response.get_json() == {"code": 200, "msg": "success", "data": {}}
+    assert seen == []
+
+
+def test_authenticated_read_takes_at_most_two_statements(app, client, modern):
+    # Issue 7: token → session → user is one joined lookup; one more is allowed.
+    headers = _auth(modern)
+    with statements(app) as seen:
+        response = client.get("/api/personal/info", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["data"]["phone"] == PHONE
+    assert len(seen) <= 2, seen
+
+
+def test_v4_isregister_takes_one_statement(app, client):
+    # One indexed lookup of the phone in users; the per-IP limit lives in the
+    # limiter's storage (Redis), not in SQL.
+    with statements(app) as seen:
+        response = client.get("/api/v4.0/isregister/13700000000?expect=0")
+    assert response.status_code == 200
+    assert response.get_json()["code"] == 200, response.get_json()
+    assert len(seen) <= 1, seen
+
+
+def test_send_code_statement_budget(app, client):
+    # Three send limits (IP per hour, one per 60 s, per day): one upsert each,
+    # which also returns the new count (no SELECT); then the previous code is
+    # killed (UPDATE) and the new one stored (INSERT). Commit is not a statement.
+    with statements(app) as seen:
+        response = client.post("/api/auth/send_code", json={"phone": "13900000001"})
+    assert response.status_code == 200, response.get_json()
+    assert len(seen) <= 5, seen
+
+
+def test_feedback_page_statement_budget(app, client, modern, clock):
+    # Token lookup, COUNT(*) for the page header, one SELECT for the page:
+    # rows carry only their own columns, so there is nothing to load per row.
+    headers = _auth(modern)
+    with app.app_context():
+        user_id = db.session.execute(select(User.id).where(User.e164 == "+86" + PHONE)).scalar_one()
+        for n in range(25):
+            stamp = clock() + timedelta(seconds=n)
+            db.session.add(Feedback(user_id=user_id, feedback_content=f"feedback {n}", contact_phone=PHONE,
+                                    created_at=stamp, updated_at=stamp))
+        db.session.commit()
+    with statements(app) as seen:
+        response = client.get("/api/feedback?page_no=1&page_size=20", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    page = response.get_json()["data"]
+    assert page["total"] == 25 and len(page["data"]) == 20
+    assert len(seen) <= 3, seen
+
+
+def test_phone_login_statement_budget(app, client, modern):
+    # Find the user by phone; insert the session (flushed for its id); insert
+    # the access and refresh tokens in one batch. The argon2 verify is the cost.
+    modern.tokens(PHONE)
+    code = modern.code(PHONE)
+    response = client.post("/api/auth/set_password_by_code",
+                           json={"phone": PHONE, "code": code, "new_password": PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    with statements(app) as seen:
+        response = client.post("/api/auth/phone_login", json={"phone": PHONE, "password": PASSWORD})
+    assert response.status_code == 200, response.get_json()
+    assert len(seen) <= 3, seen
