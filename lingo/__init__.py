@@ -76,6 +76,10 @@ def _configure_database(app: Flask) -> None:
         options.setdefault("isolation_level", "READ COMMITTED")
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_recycle", 280)
+        # Every connection comes back through Session.close() or Connection.close(),
+        # which already roll back; the pool's own reset would be a second ROLLBACK
+        # round trip on every request.
+        options.setdefault("pool_reset_on_return", None)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

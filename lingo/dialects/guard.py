@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g
 
 from .. import clock
-from ..models import Session, User
+from ..models import User
 from ..services import sessions
 from .parsing import bearer_token
 
@@ -18,11 +18,11 @@ def current_user() -> User:
     :raises lingo.errors.DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
     """
     if "user" not in g:
-        g.user, g.auth_session = sessions.authenticate(bearer_token(), clock.now())
+        g.user, g.session_id = sessions.authenticate(bearer_token(), clock.now())
     return g.user
 
 
-def current_session() -> Session:
-    """The session behind the request's access token (see :func:`current_user`)."""
+def current_session_id() -> int:
+    """The id of the session behind the request's access token (see :func:`current_user`)."""
     current_user()
-    return g.auth_session
+    return g.session_id

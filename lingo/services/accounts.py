@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime
 
 from flask import current_app
@@ -30,10 +31,21 @@ class SignIn:
     is_new_user: bool
 
 
+def _identity_column(account: Account) -> Any:
+    return User.e164 if account.kind == PHONE else User.email
+
+
 def find_user(account: Account) -> User | None:
     """The user owning ``account`` (by E.164 phone or lower-cased email), or ``None``."""
-    column = User.e164 if account.kind == PHONE else User.email
-    return db.session.execute(select(User).where(column == account.key)).scalar_one_or_none()
+    return db.session.execute(
+        select(User).where(_identity_column(account) == account.key)
+    ).scalar_one_or_none()
+
+
+def is_registered(account: Account) -> bool:
+    """Whether someone owns ``account``: one index-only lookup, no user row loaded."""
+    column = _identity_column(account)
+    return db.session.execute(select(User.id).where(column == account.key)).first() is not None
 
 
 def _new_user(account: Account, *, now: datetime, password_hash: str | None, nickname: str) -> User:

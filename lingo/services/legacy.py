@@ -19,19 +19,17 @@ from .identity import Account
 from .sessions import TokenPolicy
 
 
-def check_expectation(account: Account, *, registered: bool) -> User | None:
+def check_expectation(account: Account, *, registered: bool) -> None:
     """Check that ``account`` is (``registered``) or is not registered.
 
-    :returns: the user, when there is one.
     :raises DomainError: ``NOT_REGISTERED`` or ``ALREADY_REGISTERED`` when the
         expectation does not hold.
     """
-    user = accounts.find_user(account)
-    if registered and user is None:
+    exists = accounts.is_registered(account)
+    if registered and not exists:
         raise DomainError(Error.NOT_REGISTERED)
-    if not registered and user is not None:
+    if not registered and exists:
         raise DomainError(Error.ALREADY_REGISTERED)
-    return user
 
 
 def send_code_expecting(

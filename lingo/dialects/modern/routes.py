@@ -108,7 +108,7 @@ def refresh() -> Response:
 @bp.post("/logout")
 def logout() -> Response:
     """``POST /api/auth/logout`` (bearer): revoke this session."""
-    sessions.revoke_session(guard.current_session().id, now=clock.now())
+    sessions.revoke_session(guard.current_session_id(), now=clock.now())
     return ok({})
 
 
