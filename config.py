@@ -85,7 +85,9 @@ class Config:
     # Rate limiting (flask-limiter). Redis in production.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_HEADERS_ENABLED = True
+    #: ``X-RateLimit-*`` / ``Retry-After`` headers. Off: computing them costs extra
+    #: storage round trips on every limited request (isregister 0.98 → 0.64 ms).
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "lingo"
     #: Passed to the storage client: a Redis that hangs must not hang requests.
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
