@@ -69,6 +69,9 @@ def _configure_database(app: Flask) -> None:
         url = "sqlite:///" + os.path.join(app.instance_path, "lingo.sqlite")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Database errors must not carry statement parameters into logs (password
+    # and token hashes, phone numbers): SQLAlchemy omits them from messages.
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     elif url.startswith("mysql") or url.startswith("mariadb"):
