@@ -113,13 +113,13 @@ def app(database_url: str, app_overrides: dict[str, Any]) -> Iterator[Flask]:
     """A fresh app on the migrated database; tables are emptied afterwards."""
     app = create_app(app_config(database_url, **app_overrides))
     app.extensions["lingo.clock"] = FakeClock()
-    # The limiter is one module-level object whose key prefix is fixed by the
-    # first app; empty its storage so no test inherits another's counters.
-    with app.app_context():
-        limiter.reset()
+    # The limiter is one module-level object that keeps the key prefix of the
+    # first app it was bound to; give it this app's unique prefix so no test
+    # inherits another's counters. (Clearing the storage instead would also
+    # wipe the counters of other test runs sharing the Redis database.)
+    limiter._key_prefix = app.config["RATELIMIT_KEY_PREFIX"]
     yield app
     with app.app_context():
-        limiter.reset()
         db.session.remove()
         with db.engine.begin() as conn:
             if conn.dialect.name == "sqlite":
