@@ -22,7 +22,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ``test_config``.
 
     :raises RuntimeError: in production without a real ``SECRET_KEY`` or with
-        ``RETURN_CODE`` on.
+        ``RETURN_CODE`` on; in any environment with a malformed ``TEST_OTP``.
     """
     import config as config_module
 
@@ -37,6 +37,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["ENV_NAME"] = env
     _check_config(app)
+    from .services.codes import check_test_otp
+
+    check_test_otp(app.config.get("TEST_OTP") or "")
     _configure_database(app)
 
     if app.config["PROXY_HOPS"]:

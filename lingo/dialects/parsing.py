@@ -75,20 +75,33 @@ class BaseSchema(Schema):
         unknown = EXCLUDE
 
 
+def _bad_string(value: str) -> bool:
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _has_bad_text(value: Any) -> bool:
-    """Whether any string inside ``value`` cannot be stored as UTF-8 (lone surrogates, NUL)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_bad_text(k) or _has_bad_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_bad_text(v) for v in value)
+    """Whether any string inside ``value`` cannot be stored as UTF-8 (lone surrogates, NUL).
+
+    Walks the value with a stack, not recursion: the JSON decoder accepts
+    nesting deep enough to overflow Python's recursion limit here.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _bad_string(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 

@@ -61,6 +61,17 @@ def _parse_test_otp(spec: str) -> dict[str, str]:
     return fixed
 
 
+def check_test_otp(spec: str) -> None:
+    """Check a ``TEST_OTP`` setting at start (``account=digits`` items, valid accounts).
+
+    :raises RuntimeError: naming ``TEST_OTP`` when it is malformed.
+    """
+    try:
+        _parse_test_otp(str(spec or ""))
+    except ValueError as exc:
+        raise RuntimeError(f"TEST_OTP has an invalid account: {exc}") from exc
+
+
 def test_otp(account: Account) -> str | None:
     """The fixed review code configured for ``account`` in ``TEST_OTP``, if any."""
     spec = current_app.config.get("TEST_OTP") or ""

@@ -95,15 +95,19 @@ def area_phone(area: str, number: str) -> Account:
 
 
 def email_account(raw: str) -> Account:
-    """Validate an email address (syntax only) and lower-case it.
+    """Validate an email address (syntax only) and lower-case its ASCII form.
+
+    Only ASCII mailbox names are accepted and IDN domains are kept as punycode:
+    MySQL/MariaDB compare the stored address accent-insensitively, so a
+    non-ASCII form would be one account there and another on SQLite.
 
     :raises ValueError: when it is not a valid address.
     """
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc
-    normalised = result.normalized.lower()
+    normalised = result.ascii_email.lower()
     if len(normalised) > 191:
         raise ValueError("email address too long")
     return Account(EMAIL, normalised)

@@ -117,11 +117,11 @@ def _check_jwt(token: str, now: datetime) -> None:
             current_app.config["SECRET_KEY"],
             algorithms=["HS256"],
             issuer=current_app.config["JWT_ISSUER"],
-            options={"require": ["exp", "iss", "sub", "sid"], "verify_exp": False},
+            # exp (and iat) are judged by the application clock, not the wall clock.
+            options={"require": ["exp", "iss", "sub", "sid"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError as exc:
         raise DomainError(Error.INVALID_TOKEN) from exc
-    # exp is checked against the application clock, not the wall clock.
     if claims["exp"] <= now.replace(tzinfo=timezone.utc).timestamp():
         raise DomainError(Error.INVALID_TOKEN)
 
