@@ -158,6 +158,15 @@ def test_wrong_smtp_password_is_10014(app, client, mailbox, caplog):
     assert mailbox.messages == [] and "wrong-password-77" not in caplog.text
 
 
+def test_non_ascii_smtp_password_is_10014_not_500(app, client, mailbox, caplog):
+    # smtplib encodes AUTH as ASCII: a non-ASCII password raised UnicodeEncodeError,
+    # which escaped as a 500 and left the undelivered code alive.
+    caplog.set_level(logging.DEBUG)
+    seen = replace_sender(app, MAIL_PASSWORD="pässwört-77")
+    assert_10014_and_code_dead(client, seen)
+    assert mailbox.messages == [] and "pässwört-77" not in caplog.text
+
+
 def test_refused_recipient_is_10014(app, client, mailbox):
     seen = replace_sender(app)
     assert_10014_and_code_dead(client, seen, "nobody@example.com")

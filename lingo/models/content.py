@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -15,6 +16,9 @@ FEEDBACK_REPLIED = 1
 
 PUSH_SCOPE_ALL = 0
 PUSH_SCOPE_USERS = 1
+
+#: Binary (case-sensitive) collation of push client ids on MySQL/MariaDB.
+CLIENT_ID_COLLATION = "utf8mb4_bin"
 
 PUSH_PENDING = 0
 PUSH_SENT = 1
@@ -88,7 +92,12 @@ class PushBinding(Timestamps, db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    client_id: Mapped[str] = mapped_column(String(128), unique=True)
+    #: Case-sensitive everywhere: MySQL/MariaDB's default collation would make
+    #: ``abc`` and ``ABC`` one device (and let one user take over another's).
+    client_id: Mapped[str] = mapped_column(
+        String(128).with_variant(mysql.VARCHAR(128, collation=CLIENT_ID_COLLATION), "mysql", "mariadb"),
+        unique=True,
+    )
     client_type: Mapped[str] = mapped_column(String(16))
     switch: Mapped[bool] = mapped_column(Boolean, default=True)
 

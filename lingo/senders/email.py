@@ -2,7 +2,7 @@
 
 All of them follow :class:`~lingo.senders.sms.CodeSender`. The SMTP sender
 turns every delivery failure (connection refused, timeout, TLS or
-authentication failure, refused recipient) into
+authentication failure, a password smtplib cannot encode, refused recipient) into
 ``DomainError(Error.EMAIL_UNAVAILABLE)``; it never logs the code or the
 SMTP password.
 """
@@ -94,7 +94,8 @@ class SmtpSender:
                 if self.username:
                     smtp.login(self.username, self._password)
                 smtp.send_message(message)
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
+            # ValueError: smtplib encodes AUTH and commands as ASCII (UnicodeEncodeError).
             # Only the failure's type: server replies may echo what we sent.
             log.error("smtp sender: mail to %s via %s:%s failed: %s",
                       mask(to), self.host, self.port, type(exc).__name__)

@@ -22,14 +22,14 @@ def push_bind() -> Response:
     return ok(records.binding(pushes.bind(user.id, args["client_id"], args["client_type"], now=clock.now())))
 
 
-@bp.get("/api/push/switch/<client_id>")
+@bp.get("/api/push/switch/<path:client_id>")
 def push_switch_get(client_id: str) -> Response:
     """``GET /api/push/switch/{client_id}``: the user's binding of that device (10001 otherwise)."""
     user = guard.current_user()
     return ok(records.binding(pushes.own_binding(user.id, client_id)))
 
 
-@bp.put("/api/push/switch/<client_id>")
+@bp.put("/api/push/switch/<path:client_id>")
 def push_switch_put(client_id: str) -> Response:
     """``PUT /api/push/switch/{client_id} {switch}``: turn pushes on or off for that device."""
     user = guard.current_user()
