@@ -37,9 +37,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["ENV_NAME"] = env
     _check_config(app)
-    from .services.codes import check_test_otp
-
-    check_test_otp(app.config.get("TEST_OTP") or "")
     _configure_database(app)
 
     if app.config["PROXY_HOPS"]:
@@ -56,6 +53,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
+    from .services.codes import check_test_otp
+
+    check_test_otp(app.config.get("TEST_OTP") or "")
     if app.config["ENV_NAME"] != "production":
         return
     key = app.config.get("SECRET_KEY") or ""
