@@ -95,7 +95,6 @@ def _start() -> None:
 def _finish(response: Response) -> Response:
     started = g.get("request_started") or time.perf_counter()
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
-    user = g.get("user")
     fields = {
         "request_id": request_id(),
         "method": request.method,
@@ -103,7 +102,7 @@ def _finish(response: Response) -> Response:
         "status": response.status_code,
         "duration_ms": duration_ms,
         "remote_addr": request.remote_addr or "",
-        "user_id": getattr(user, "id", None),
+        "user_id": g.get("user_id"),
     }
     response.headers["X-Request-ID"] = fields["request_id"]
     log.info(

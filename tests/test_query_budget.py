@@ -114,3 +114,13 @@ def test_phone_login_statement_budget(app, client, modern):
         response = client.post("/api/auth/phone_login", json={"phone": PHONE, "password": PASSWORD})
     assert response.status_code == 200, response.get_json()
     assert len(seen) <= 3, seen
+
+
+def test_logout_is_one_lookup_and_one_update(app, client, modern):
+    # The request log reads the user id the guard kept, not the ORM user the
+    # commit expired: logging must not cost a query of its own.
+    headers = _auth(modern)
+    with statements(app) as seen:
+        response = client.post("/api/auth/logout", headers=headers)
+    assert response.status_code == 200
+    assert [s.split()[0].upper() for s in seen] == ["SELECT", "UPDATE"], seen

@@ -19,6 +19,9 @@ def current_user() -> User:
     """
     if "user" not in g:
         g.user, g.session_id = sessions.authenticate(bearer_token(), clock.now())
+        # Kept as a plain value: after the route commits, reading g.user.id
+        # would reload the expired user (one more query, just for the log).
+        g.user_id = g.user.id
     return g.user
 
 
