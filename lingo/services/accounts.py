@@ -174,6 +174,19 @@ def register(
     return _new_user(account, now=now, password_hash=password_hash, nickname=nickname)
 
 
+def register_and_sign_in(
+    account: Account, code: object, password: str, policy: TokenPolicy, *, ip: str, now: datetime
+) -> SignIn:
+    """Register with a code and a password and open the first session. Commits.
+
+    :raises DomainError: ``ALREADY_REGISTERED`` or ``INVALID_CODE``.
+    """
+    user = register(account, code, password, now=now)
+    issued = sessions.open_session(user, policy, ip=ip, now=now)
+    db.session.commit()
+    return SignIn(user, issued, True)
+
+
 def set_password(user: User, new_password: str, *, now: datetime) -> None:
     """Replace a user's password and revoke every session they have (caller commits)."""
     _store_password(user, passwords.hash_password(new_password), now=now)

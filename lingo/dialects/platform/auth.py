@@ -10,7 +10,6 @@ from typing import Any
 from flask import Response, current_app
 
 from ... import clock, ratelimits
-from ...extensions import db
 from ...senders import email_sender, sms_sender
 from ...services import accounts, codes, sessions
 from ...services.identity import EMAIL, Account
@@ -67,11 +66,10 @@ def check_code() -> Response:
 def register() -> Response:
     """``POST /api/auth/register {area?, account, code, password}`` → tokens."""
     args = load(schemas.RegisterSchema(), json_body())
-    now = clock.now()
-    user = accounts.register(args["account"], args["code"], args["password"], now=now)
-    issued = sessions.open_session(user, token_policy(), ip=client_ip(), now=now)
-    db.session.commit()
-    return ok(token_data(issued))
+    sign_in = accounts.register_and_sign_in(
+        args["account"], args["code"], args["password"], token_policy(), ip=client_ip(), now=clock.now()
+    )
+    return ok(token_data(sign_in.tokens))
 
 
 @bp.post("/api/auth/access_token")
