@@ -25,14 +25,20 @@ wsgi_app = "wsgi:app"
 #: ``host:port`` (or ``unix:/path``); several may be given, comma-separated.
 bind = [b.strip() for b in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",") if b.strip()]
 workers = _env_int("GUNICORN_WORKERS", _env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-#: Threads per worker (the gthread worker); argon2 hashing releases the GIL.
-threads = _env_int("GUNICORN_THREADS", 4)
-worker_class = "gthread"
+#: Threads per worker. 1 (the default) runs sync workers: each worker takes
+#: one connection at a time, so connections spread over the workers and no
+#: CPU goes to threads of one process handing the GIL to each other (measured
+#: by ``make bench``: 4 threads let one worker take most of the connections
+#: and spend up to 3x the CPU per request). More than 1 runs gthread workers,
+#: for slow clients that reach gunicorn without a buffering proxy.
+threads = _env_int("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
 #: A worker silent this long is killed and replaced.
 timeout = _env_int("GUNICORN_TIMEOUT", 30)
 #: On SIGTERM / SIGHUP, in-flight requests get this long to finish.
 graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
-#: Seconds an idle keep-alive connection (from nginx) stays open.
+#: Seconds an idle keep-alive connection stays open (gthread workers only:
+#: sync workers close each connection after its response).
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
 #: Recycle workers after this many requests (0: never), with jitter.
 max_requests = _env_int("GUNICORN_MAX_REQUESTS", 0)

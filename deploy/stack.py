@@ -189,7 +189,6 @@ class Stack:
             "LINGO_LOG_FORMAT": log_format,
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": "2",
-            "GUNICORN_THREADS": "4",
             "GUNICORN_GRACEFUL_TIMEOUT": "20",
             "GUNICORN_PROC_NAME": f"lingo-deploy-test-{name}",
             "GUNICORN_ACCESS_LOG": str(self.logs / f"{name}.access.log"),
