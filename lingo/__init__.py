@@ -86,6 +86,11 @@ def _configure_database(app: Flask) -> None:
         # which already roll back; the pool's own reset would be a second ROLLBACK
         # round trip on every request.
         options.setdefault("pool_reset_on_return", None)
+        from .mysql_driver import converters
+
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("conv", converters())
+        options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

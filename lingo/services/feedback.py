@@ -35,8 +35,9 @@ def file_feedback(
 
 
 def own_feedback_query(user_id: int) -> Select:
-    """A user's own feedback, newest first."""
-    return select(Feedback).where(Feedback.user_id == user_id).order_by(Feedback.id.desc())
+    """A user's own feedback, newest first, as rows of the table's columns (no ORM objects)."""
+    table = Feedback.__table__
+    return select(table).where(table.c.user_id == user_id).order_by(table.c.id.desc())
 
 
 def own_feedback(user_id: int, feedback_id: int) -> Feedback:

@@ -55,7 +55,7 @@ def timestamp(value: datetime | None) -> str:
     if value is None:
         return ""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return value.replace(tzinfo=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    return value.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def day(value: date | None) -> str:
