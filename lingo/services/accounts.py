@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import DomainError, Error
@@ -31,21 +32,32 @@ class SignIn:
     is_new_user: bool
 
 
-def _identity_column(account: Account) -> Any:
-    return User.e164 if account.kind == PHONE else User.email
+def _identity_column(kind: str) -> Any:
+    return User.e164 if kind == PHONE else User.email
+
+
+@lru_cache(maxsize=None)
+def _user_by(kind: str) -> Select:
+    """The user whose phone (or email) is ``:key``; built once per kind (sign-ins run it)."""
+    return select(User).where(_identity_column(kind) == bindparam("key"))
+
+
+@lru_cache(maxsize=None)
+def _id_by(kind: str) -> Select:
+    """The id of the user whose phone (or email) is ``:key``, from the index alone (Core)."""
+    table = User.__table__
+    column = table.c.e164 if kind == PHONE else table.c.email
+    return select(table.c.id).where(column == bindparam("key"))
 
 
 def find_user(account: Account) -> User | None:
     """The user owning ``account`` (by E.164 phone or lower-cased email), or ``None``."""
-    return db.session.execute(
-        select(User).where(_identity_column(account) == account.key)
-    ).scalar_one_or_none()
+    return db.session.execute(_user_by(account.kind), {"key": account.key}).scalar_one_or_none()
 
 
 def is_registered(account: Account) -> bool:
     """Whether someone owns ``account``: one index-only lookup, no user row loaded."""
-    column = _identity_column(account)
-    return db.session.execute(select(User.id).where(column == account.key)).first() is not None
+    return db.session.execute(_id_by(account.kind), {"key": account.key}).first() is not None
 
 
 def _new_user(account: Account, *, now: datetime, password_hash: str | None, nickname: str) -> User:

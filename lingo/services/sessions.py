@@ -126,36 +126,45 @@ def _check_jwt(token: str, now: datetime) -> None:
         raise DomainError(Error.INVALID_TOKEN)
 
 
-def _issue(session: Session, user: User, policy: TokenPolicy, now: datetime) -> Issued:
+def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime) -> Issued:
     access_exp = now + timedelta(seconds=policy.access_ttl)
     refresh_exp = now + timedelta(seconds=policy.refresh_ttl)
-    access = policy.mint(Mint(ACCESS, session.id, user, now, access_exp))
-    refresh = policy.mint(Mint(REFRESH, session.id, user, now, refresh_exp))
-    # One INSERT for both rows (no ORM objects: nothing reads them back).
+    access = policy.mint(Mint(ACCESS, session_id, user, now, access_exp))
+    refresh = policy.mint(Mint(REFRESH, session_id, user, now, refresh_exp))
+    # One Core INSERT for both rows: no ORM objects, nothing reads them back.
     db.session.execute(
-        insert(SessionToken),
+        insert(SessionToken.__table__),
         [
-            {"session_id": session.id, "kind": kind, "token_hash": token_hash(tok), "expires_at": exp,
+            {"session_id": session_id, "kind": kind, "token_hash": token_hash(tok), "expires_at": exp,
              "created_at": now}
             for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp))
         ],
     )
-    session.expires_at = max(refresh_exp, access_exp)  # unchanged for a new session: no UPDATE
-    return Issued(session.id, access, refresh, access_exp, refresh_exp)
+    return Issued(session_id, access, refresh, access_exp, refresh_exp)
+
+
+def _session_lifetime(policy: TokenPolicy) -> timedelta:
+    return timedelta(seconds=max(policy.access_ttl, policy.refresh_ttl))
 
 
 def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> Issued:
     """Start a session for ``user`` and issue its first tokens (caller commits).
 
+    Two Core INSERTs (the session, then both tokens): a sign-in builds no ORM
+    objects of its own, because the unit of work costs more than the argon2
+    verify leaves room for.
+
     :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user.
     """
     if not user.is_active:
         raise DomainError(Error.ACCOUNT_DISABLED)
-    expires_at = now + timedelta(seconds=max(policy.access_ttl, policy.refresh_ttl))
-    session = Session(user_id=user.id, client=policy.client, ip=ip[:45], created_at=now, expires_at=expires_at)
-    db.session.add(session)
-    db.session.flush()
-    return _issue(session, user, policy, now)
+    inserted = db.session.execute(
+        insert(Session.__table__).values(
+            user_id=user.id, client=policy.client, ip=ip[:45], created_at=now,
+            expires_at=now + _session_lifetime(policy),
+        )
+    )
+    return _issue(inserted.inserted_primary_key[0], user, policy, now)
 
 
 @lru_cache(maxsize=1)
@@ -242,7 +251,8 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
         .values(expires_at=now)
         .execution_options(synchronize_session=False)
     )
-    issued = _issue(session, user, policy, now)
+    issued = _issue(session.id, user, policy, now)
+    session.expires_at = now + _session_lifetime(policy)
     db.session.commit()
     return issued
 
