@@ -191,17 +191,61 @@ def _authenticate_statement() -> Select:
     )
 
 
+@lru_cache(maxsize=1)
+def _authenticate_id_statement() -> Select:
+    """Live access token hash → (session id, user id, is_active), three columns, Core.
+
+    For routes that need only who is calling: every column of a result costs
+    the MySQL driver a descriptor to parse, and a user row has two dozen.
+    """
+    tokens, sessions_, users = SessionToken.__table__, Session.__table__, User.__table__
+    return (
+        select(sessions_.c.id.label("session_id"), users.c.id.label("user_id"), users.c.is_active)
+        .select_from(
+            tokens.join(sessions_, tokens.c.session_id == sessions_.c.id)
+            .join(users, sessions_.c.user_id == users.c.id)
+        )
+        .where(
+            tokens.c.token_hash == bindparam("token_hash"),
+            tokens.c.kind == ACCESS,
+            tokens.c.expires_at > bindparam("now"),
+            sessions_.c.revoked_at.is_(None),
+            sessions_.c.expires_at > bindparam("now"),
+        )
+    )
+
+
+def _check_token(token: str, now: datetime) -> dict[str, Any]:
+    """The statement parameters for ``token``, after the checks that need no database."""
+    if not token or len(token) > 2048:
+        raise DomainError(Error.INVALID_TOKEN)
+    if _looks_like_jwt(token):
+        _check_jwt(token, now)
+    return {"token_hash": token_hash(token), "now": now}
+
+
+def authenticate_id(token: str, now: datetime) -> tuple[int, int]:
+    """Resolve a live access token to its user id and session id, in one narrow query.
+
+    The same rules as :func:`authenticate`, without loading the user.
+
+    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
+    """
+    row = db.session.execute(_authenticate_id_statement(), _check_token(token, now)).first()
+    if row is None:
+        raise DomainError(Error.INVALID_TOKEN)
+    if not row.is_active:
+        raise DomainError(Error.ACCOUNT_DISABLED)
+    return row.user_id, row.session_id
+
+
 def authenticate(token: str, now: datetime) -> tuple[User, int]:
     """Resolve a live access token to its user and session id, in one query.
 
     :raises DomainError: ``INVALID_TOKEN`` when unknown, expired, revoked or not
         an access token; ``ACCOUNT_DISABLED`` when the user is disabled.
     """
-    if not token or len(token) > 2048:
-        raise DomainError(Error.INVALID_TOKEN)
-    if _looks_like_jwt(token):
-        _check_jwt(token, now)
-    row = db.session.execute(_authenticate_statement(), {"token_hash": token_hash(token), "now": now}).first()
+    row = db.session.execute(_authenticate_statement(), _check_token(token, now)).first()
     if row is None:
         raise DomainError(Error.INVALID_TOKEN)
     if not row.User.is_active:

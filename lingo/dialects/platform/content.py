@@ -18,31 +18,31 @@ from .render import ok
 @bp.get("/api/faq")
 def faq_list() -> Response:
     """``GET /api/faq?page_no&page_size``: a page of FAQ entries."""
-    guard.current_user()
+    guard.current_user_id()
     return ok(paginate(content.faq_query(), records.faq))
 
 
 @bp.get("/api/faq/<raw_id>")
 def faq_detail(raw_id: str) -> Response:
     """``GET /api/faq/{id}``: one FAQ entry (10001 when there is none)."""
-    guard.current_user()
+    guard.current_user_id()
     return ok(records.faq(content.get_or_404(Faq, record_id(raw_id))))
 
 
 @bp.get("/api/feedback_category")
 def feedback_categories() -> Response:
     """``GET /api/feedback_category?page_no&page_size``: a page of feedback categories."""
-    guard.current_user()
+    guard.current_user_id()
     return ok(paginate(content.category_query(), records.category))
 
 
 @bp.post("/api/feedback")
 def feedback_file() -> Response:
     """``POST /api/feedback {feedback_content, feedback_category_id?, contact_phone?}``: the new feedback."""
-    user = guard.current_user()
+    user_id = guard.current_user_id()
     args = load(FeedbackSchema(), json_body())
     filed = feedback.file_feedback(
-        user.id, args["feedback_content"], category_id=args["feedback_category_id"],
+        user_id, args["feedback_content"], category_id=args["feedback_category_id"],
         contact_phone=args["contact_phone"], now=clock.now(),
     )
     return ok(records.feedback(filed))
@@ -51,23 +51,23 @@ def feedback_file() -> Response:
 @bp.get("/api/feedback")
 def feedback_list() -> Response:
     """``GET /api/feedback?page_no&page_size``: the user's own feedback, newest first."""
-    user = guard.current_user()
-    return ok(paginate(feedback.own_feedback_query(user.id), records.feedback))
+    user_id = guard.current_user_id()
+    return ok(paginate(feedback.own_feedback_query(user_id), records.feedback))
 
 
 @bp.delete("/api/feedback/<raw_id>")
 def feedback_delete(raw_id: str) -> Response:
     """``DELETE /api/feedback/{id}``: delete one's own feedback (10001 for anyone else's)."""
-    user = guard.current_user()
-    feedback.delete_own_feedback(user.id, record_id(raw_id))
+    user_id = guard.current_user_id()
+    feedback.delete_own_feedback(user_id, record_id(raw_id))
     return ok()
 
 
 @bp.get("/api/feedback/reply/<raw_id>")
 def feedback_reply(raw_id: str) -> Response:
     """``GET /api/feedback/reply/{feedback_id}``: the latest reply, shown as it was, then marked read."""
-    user = guard.current_user()
+    user_id = guard.current_user_id()
     feedback_id = record_id(raw_id)
-    data = records.reply(feedback.latest_reply(user.id, feedback_id))
-    feedback.mark_replies_read(user.id, feedback_id, now=clock.now())
+    data = records.reply(feedback.latest_reply(user_id, feedback_id))
+    feedback.mark_replies_read(user_id, feedback_id, now=clock.now())
     return ok(data)

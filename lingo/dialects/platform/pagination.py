@@ -68,10 +68,10 @@ def paginate(query: Select, render: Callable[[Any], dict[str, Any]]) -> dict[str
         "pages": math.ceil(total / page_size) if total else 0,
         "current_page": page_no,
         "page_size": page_size,
-        "data": [render(row[0]) for row in rows] if _selects_entity(query) else [render(row) for row in rows],
+        "data": [render(row[0]) for row in rows] if rows and _entity_rows(rows[0]) else [render(row) for row in rows],
     }
 
 
-def _selects_entity(query: Select) -> bool:
-    first = query.column_descriptions[0]
-    return len(query.column_descriptions) == 1 and isinstance(first["expr"], type)
+def _entity_rows(row: Any) -> bool:
+    """Whether the query selected an ORM entity (the row leads with an instance) or a table's columns."""
+    return isinstance(row[0], db.Model)

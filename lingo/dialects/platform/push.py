@@ -17,24 +17,24 @@ from .render import ok
 @bp.post("/api/push/bind")
 def push_bind() -> Response:
     """``POST /api/push/bind {client_id, client_type}``: the binding (an id bound elsewhere moves here)."""
-    user = guard.current_user()
+    user_id = guard.current_user_id()
     args = load(BindSchema(), json_body())
-    return ok(records.binding(pushes.bind(user.id, args["client_id"], args["client_type"], now=clock.now())))
+    return ok(records.binding(pushes.bind(user_id, args["client_id"], args["client_type"], now=clock.now())))
 
 
 @bp.get("/api/push/switch/<path:client_id>")
 def push_switch_get(client_id: str) -> Response:
     """``GET /api/push/switch/{client_id}``: the user's binding of that device (10001 otherwise)."""
-    user = guard.current_user()
-    return ok(records.binding(pushes.own_binding(user.id, client_id)))
+    user_id = guard.current_user_id()
+    return ok(records.binding(pushes.own_binding(user_id, client_id)))
 
 
 @bp.put("/api/push/switch/<path:client_id>")
 def push_switch_put(client_id: str) -> Response:
     """``PUT /api/push/switch/{client_id} {switch}``: turn pushes on or off for that device."""
-    user = guard.current_user()
+    user_id = guard.current_user_id()
     args = load(SwitchSchema(), json_body())
-    pushes.set_switch(user.id, client_id, args["switch"], now=clock.now())
+    pushes.set_switch(user_id, client_id, args["switch"], now=clock.now())
     return ok()
 
 
@@ -42,30 +42,30 @@ def push_switch_put(client_id: str) -> Response:
 def message_count() -> Response:
     """``GET /api/message/count?push_ids=...``: ``push_count`` (log entries not in ``push_ids``)
     and ``feedback_count`` (unread replies). ``push_ids`` may repeat, be ``1,2,3`` or ``[1,2,3]``."""
-    user = guard.current_user()
+    user_id = guard.current_user_id()
     seen = id_list(request.args.getlist("push_ids") + request.args.getlist("push_ids[]"), "push_ids")
-    return ok({"push_count": pushes.unseen_count(user.id, seen),
-               "feedback_count": feedback.unread_reply_count(user.id)})
+    return ok({"push_count": pushes.unseen_count(user_id, seen),
+               "feedback_count": feedback.unread_reply_count(user_id)})
 
 
 @bp.get("/api/push/log")
 def push_log() -> Response:
     """``GET /api/push/log?page_no&page_size``: the user's push log, newest first."""
-    user = guard.current_user()
-    return ok(paginate(pushes.visible_query(user.id), records.push))
+    user_id = guard.current_user_id()
+    return ok(paginate(pushes.visible_query(user_id), records.push))
 
 
 @bp.get("/api/push/log/<raw_id>")
 def push_log_detail(raw_id: str) -> Response:
     """``GET /api/push/log/{id}``: one push of the user's log (10001 otherwise)."""
-    user = guard.current_user()
-    return ok(records.push_detail(pushes.visible_push(user.id, record_id(raw_id))))
+    user_id = guard.current_user_id()
+    return ok(records.push_detail(pushes.visible_push(user_id, record_id(raw_id))))
 
 
 @bp.delete("/api/push/log/delete")
 def push_log_delete() -> Response:
     """``DELETE /api/push/log/delete``: hide ``ids`` (JSON body list or query) — or every push — for this user."""
-    user = guard.current_user()
+    user_id = guard.current_user_id()
     body = json_body()
     if "ids" in body:
         ids = load(HideSchema(), body)["ids"]
@@ -73,5 +73,5 @@ def push_log_delete() -> Response:
         ids = id_list(request.args.getlist("ids") + request.args.getlist("ids[]"), "ids")
     else:
         ids = None
-    pushes.hide(user.id, ids)
+    pushes.hide(user_id, ids)
     return ok()
