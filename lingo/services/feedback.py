@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 
 from ..errors import DomainError, Error, invalid
 from ..extensions import db
@@ -34,10 +35,14 @@ def file_feedback(
     return feedback
 
 
-def own_feedback_query(user_id: int) -> Select:
-    """A user's own feedback, newest first, as rows of the table's columns (no ORM objects)."""
+@lru_cache(maxsize=1)
+def own_feedback_query() -> Select:
+    """The feedback of the user ``:user_id``, newest first, as rows of the table's columns.
+
+    Built once (a bind parameter for the user); rows, not ORM objects.
+    """
     table = Feedback.__table__
-    return select(table).where(table.c.user_id == user_id).order_by(table.c.id.desc())
+    return select(table).where(table.c.user_id == bindparam("user_id")).order_by(table.c.id.desc())
 
 
 def own_feedback(user_id: int, feedback_id: int) -> Feedback:

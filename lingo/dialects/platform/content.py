@@ -52,7 +52,7 @@ def feedback_file() -> Response:
 def feedback_list() -> Response:
     """``GET /api/feedback?page_no&page_size``: the user's own feedback, newest first."""
     user_id = guard.current_user_id()
-    return ok(paginate(feedback.own_feedback_query(user_id), records.feedback))
+    return ok(paginate(feedback.own_feedback_query(), records.feedback, {"user_id": user_id}))
 
 
 @bp.delete("/api/feedback/<raw_id>")

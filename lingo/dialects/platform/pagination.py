@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any, Callable
 
 from flask import request
 from marshmallow import validate
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from ...extensions import db
 from ..parsing import BaseSchema, load
@@ -37,8 +38,10 @@ def page_args() -> tuple[int, int]:
     return args["page_no"], args["page_size"]
 
 
-def paginate(query: Select, render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``query`` for the requested page and render each row.
+def paginate(
+    query: Select, render: Callable[[Any], dict[str, Any]], params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run ``query`` (with its bind ``params``) for the requested page and render each row.
 
     ``query`` selects one ORM entity (each rendered object is an instance) or
     a table's columns (each is a row with those columns as attributes: no ORM
@@ -46,23 +49,22 @@ def paginate(query: Select, render: Callable[[Any], dict[str, Any]]) -> dict[str
 
     The total rides along with the page rows in one statement (an uncorrelated
     scalar subquery, which the database evaluates once); only a page past the
-    end, which has no rows to carry it, costs a second statement.
+    end, which has no rows to carry it, costs a second statement. A ``query``
+    built once (with bind parameters) gets its page and count statements built
+    once too.
 
     :raises lingo.errors.DomainError: ``INVALID_INPUT`` for bad page arguments.
     """
     page_no, page_size = page_args()
-    count = select(func.count()).select_from(query.order_by(None).subquery())
-    rows = db.session.execute(
-        query.add_columns(count.scalar_subquery().label("total"))
-        .limit(page_size)
-        .offset((page_no - 1) * page_size)
-    ).all()
+    page, count = _statements(query)
+    values = {**(params or {}), "page_limit": page_size, "page_offset": (page_no - 1) * page_size}
+    rows = db.session.execute(page, values).all()
     if rows:
         total = rows[0].total
     elif page_no == 1:
         total = 0
     else:
-        total = db.session.execute(count).scalar_one()
+        total = db.session.execute(count, params or {}).scalar_one()
     return {
         "total": total,
         "pages": math.ceil(total / page_size) if total else 0,
@@ -70,6 +72,22 @@ def paginate(query: Select, render: Callable[[Any], dict[str, Any]]) -> dict[str
         "page_size": page_size,
         "data": [render(row[0]) for row in rows] if rows and _entity_rows(rows[0]) else [render(row) for row in rows],
     }
+
+
+@lru_cache(maxsize=64)
+def _statements(query: Select) -> tuple[Select, Select]:
+    """The page statement (rows plus ``total``) and the count statement of ``query``.
+
+    Cached by the query object itself: queries built once are composed once;
+    queries built per request only pass through (64 entries).
+    """
+    count = select(func.count()).select_from(query.order_by(None).subquery())
+    page = (
+        query.add_columns(count.scalar_subquery().label("total"))
+        .limit(bindparam("page_limit", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer))
+    )
+    return page, count
 
 
 def _entity_rows(row: Any) -> bool:
