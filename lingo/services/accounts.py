@@ -46,8 +46,7 @@ def _user_by(kind: str) -> Select:
 def _id_by(kind: str) -> Select:
     """The id of the user whose phone (or email) is ``:key``, from the index alone (Core)."""
     table = User.__table__
-    column = table.c.e164 if kind == PHONE else table.c.email
-    return select(table.c.id).where(column == bindparam("key"))
+    return select(table.c.id).where(table.c[_identity_column(kind).key] == bindparam("key"))
 
 
 def find_user(account: Account) -> User | None:

@@ -167,6 +167,19 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     return _issue(inserted.inserted_primary_key[0], user, policy, now)
 
 
+def _live_access(tokens: Any, sessions_: Any) -> list[Any]:
+    """What makes an access token live: ``:token_hash``, unexpired at ``:now``, its session
+    neither revoked nor expired. ``tokens``/``sessions_`` are the mapped classes or a
+    table's ``.c``: the ORM and the Core look-ups share the one rule."""
+    return [
+        tokens.token_hash == bindparam("token_hash"),
+        tokens.kind == ACCESS,
+        tokens.expires_at > bindparam("now"),
+        sessions_.revoked_at.is_(None),
+        sessions_.expires_at > bindparam("now"),
+    ]
+
+
 @lru_cache(maxsize=1)
 def _authenticate_statement() -> Select:
     """Live access token hash → (session id, user), one indexed query.
@@ -180,13 +193,7 @@ def _authenticate_statement() -> Select:
         .select_from(SessionToken)
         .join(Session, SessionToken.session_id == Session.id)
         .join(User, Session.user_id == User.id)
-        .where(
-            SessionToken.token_hash == bindparam("token_hash"),
-            SessionToken.kind == ACCESS,
-            SessionToken.expires_at > bindparam("now"),
-            Session.revoked_at.is_(None),
-            Session.expires_at > bindparam("now"),
-        )
+        .where(*_live_access(SessionToken, Session))
         .options(defer(User.password_hash), defer(User.permissions), defer(User.device_identifier))
     )
 
@@ -205,13 +212,7 @@ def _authenticate_id_statement() -> Select:
             tokens.join(sessions_, tokens.c.session_id == sessions_.c.id)
             .join(users, sessions_.c.user_id == users.c.id)
         )
-        .where(
-            tokens.c.token_hash == bindparam("token_hash"),
-            tokens.c.kind == ACCESS,
-            tokens.c.expires_at > bindparam("now"),
-            sessions_.c.revoked_at.is_(None),
-            sessions_.c.expires_at > bindparam("now"),
-        )
+        .where(*_live_access(tokens.c, sessions_.c))
     )
 
 
