@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import jwt
 from flask import current_app
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import Insert, Select, bindparam, insert, select, update
 from sqlalchemy.orm import defer
 
 from ..errors import DomainError, Error
@@ -126,14 +126,22 @@ def _check_jwt(token: str, now: datetime) -> None:
         raise DomainError(Error.INVALID_TOKEN)
 
 
+@lru_cache(maxsize=2)
+def _insert(table: Any) -> Insert:
+    """``INSERT INTO <table>``, built once: every sign-in runs one for its session and one
+    for its tokens. Parameters are passed at execution, so the compiled form is cached."""
+    return insert(table)
+
+
 def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime) -> Issued:
     access_exp = now + timedelta(seconds=policy.access_ttl)
     refresh_exp = now + timedelta(seconds=policy.refresh_ttl)
     access = policy.mint(Mint(ACCESS, session_id, user, now, access_exp))
     refresh = policy.mint(Mint(REFRESH, session_id, user, now, refresh_exp))
-    # One Core INSERT for both rows: no ORM objects, nothing reads them back.
-    db.session.execute(
-        insert(SessionToken.__table__),
+    # Both rows in one Core INSERT on the session's connection: no ORM objects,
+    # nothing reads them back.
+    db.session.connection().execute(
+        _insert(SessionToken.__table__),
         [
             {"session_id": session_id, "kind": kind, "token_hash": token_hash(tok), "expires_at": exp,
              "created_at": now}
@@ -150,20 +158,18 @@ def _session_lifetime(policy: TokenPolicy) -> timedelta:
 def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> Issued:
     """Start a session for ``user`` and issue its first tokens (caller commits).
 
-    Two Core INSERTs (the session, then both tokens): a sign-in builds no ORM
-    objects of its own, because the unit of work costs more than the argon2
-    verify leaves room for.
+    Two Core INSERTs built once (the session, then both tokens), run on the
+    session's connection: a sign-in builds no ORM objects of its own, because
+    the unit of work costs more than the argon2 verify leaves room for.
 
     :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user.
     """
     if not user.is_active:
         raise DomainError(Error.ACCOUNT_DISABLED)
-    inserted = db.session.execute(
-        insert(Session.__table__).values(
-            user_id=user.id, client=policy.client, ip=ip[:45], created_at=now,
-            expires_at=now + _session_lifetime(policy),
-        )
-    )
+    inserted = db.session.connection().execute(_insert(Session.__table__), {
+        "user_id": user.id, "client": policy.client, "ip": ip[:45], "created_at": now,
+        "expires_at": now + _session_lifetime(policy),
+    })
     return _issue(inserted.inserted_primary_key[0], user, policy, now)
 
 
