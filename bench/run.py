@@ -57,6 +57,8 @@ class Case:
     :ivar body: JSON body; ``{phone}`` becomes a new phone per request.
     :ivar auth: send ``Authorization: Token <live token>``.
     :ivar hash_bound: the ratio is to ``workers ÷ argon2 verify time``.
+    :ivar app: the WSGI app gunicorn serves; not ``wsgi:app`` for the reference
+        cases of :data:`REFERENCES` (``bench/reference.py``, not lingo).
     """
 
     name: str
@@ -67,16 +69,25 @@ class Case:
     body: str | None = None
     auth: bool = False
     hash_bound: bool = False
+    app: str = "wsgi:app"
 
 
+LOGIN_BODY = json.dumps({"phone": PHONE, "password": PASSWORD})
 CASES = [
     Case("ceiling", "GET", "/api/auth/ping", "200", None),
     Case("personal_info", "GET", "/api/personal/info", "0", 0.35, auth=True),
     Case("v4_isregister", "GET", f"/api/v4.0/isregister/{UNREGISTERED}?expect=0", "200", 0.35),
     Case("send_code", "POST", "/api/auth/send_code", "200", 0.20, body='{"phone": "{phone}"}'),
     Case("feedback_page", "GET", "/api/feedback?page_no=1&page_size=20", "0", 0.25, auth=True),
-    Case("phone_login", "POST", "/api/auth/phone_login", "200", 0.80,
-         body=json.dumps({"phone": PHONE, "password": PASSWORD}), hash_bound=True),
+    Case("phone_login", "POST", "/api/auth/phone_login", "200", 0.80, body=LOGIN_BODY, hash_bound=True),
+]
+#: For information, after the cases (no target): the same load as ``phone_login``
+#: on ``bench/reference.py``, each under its own gunicorn with the same settings.
+REFERENCES = [
+    Case("ref_hash_only", "POST", "/", "200", None, body=LOGIN_BODY, hash_bound=True,
+         app="reference:hash_only"),
+    Case("ref_bare_sign_in", "POST", "/", "200", None, body=LOGIN_BODY, hash_bound=True,
+         app="reference:bare_sign_in"),
 ]
 
 
@@ -269,11 +280,13 @@ def time_argon2(seeded: dict[str, Any], workers: int, seconds: float = 1.0, para
         seeded["parallel_rps"] = sum(counts) / 2.0
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    """Start gunicorn (sync workers) on ``port``; wait until the ceiling route answers."""
+def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path,
+                   app: str = "wsgi:app") -> subprocess.Popen[bytes]:
+    """Start gunicorn (sync workers) serving ``app`` on ``port``; wait until a GET of the
+    ceiling route answers (the reference apps answer every GET)."""
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--backlog", "2048", "wsgi:app"],
+         "--log-level", "warning", "--backlog", "2048", "--pythonpath", str(ROOT / "bench"), app],
         cwd=ROOT, env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
@@ -396,6 +409,27 @@ def run_case(tool: str, port: int, case: Case, seeded: dict[str, Any], args: arg
     return result
 
 
+def run_references(tool: str, env: dict[str, str], seeded: dict[str, Any], args: argparse.Namespace,
+                   tmp: Path) -> list[Result]:
+    """Measure each of :data:`REFERENCES` under its own gunicorn, one after the other."""
+    results = []
+    for index, case in enumerate(REFERENCES, start=len(CASES)):
+        print(f"  {case.name} (reference, not lingo) ...", flush=True)
+        log = tmp / f"{case.name}.log"
+        port = free_port()
+        proc = start_gunicorn({**env, "BENCH_REFERENCE_PHONE": "+86" + PHONE}, port, args.workers, log,
+                              case.app)
+        try:
+            result = run_case(tool, port, case, seeded, args, index)
+        finally:
+            stop(proc)
+        result.note = (result.note + " reference: for information, no target").strip()
+        results.append(result)
+        if "Traceback" in log.read_text():
+            print(f"{case.name} logged errors:\n" + log.read_text()[-3000:])
+    return results
+
+
 # --------------------------------------------------------------------------- report
 
 def report(results: list[Result], seeded: dict[str, Any], workers: int, header: str) -> None:
@@ -406,16 +440,18 @@ def report(results: list[Result], seeded: dict[str, Any], workers: int, header: 
         bound = workers / seeded["verify_s"]
         print(f"argon2id ({seeded['argon2']}): hash {seeded['hash_s'] * 1000:.1f} ms, "
               f"verify {seeded['verify_s'] * 1000:.1f} ms (in-process, median of {len(seeded['verify_times'])} "
-              f"timed in-process between phone_login's {HASH_SLICES} load slices) "
+              f"timed between the load slices of the hash-bound cases) "
               f"-> hash-bound ceiling {workers} workers / {seeded['verify_s'] * 1000:.1f} ms = {bound:.1f} req/s")
         print(f"  for information: {workers} processes verifying at once did {seeded['parallel_rps']:.1f}/s "
               f"({seeded['parallel_rps'] / bound:.2f} of that ceiling) on this machine")
     print()
-    row = "{:<15} {:>9} {:>8} {:>8} {:>7} {:>7} {:>14} {:>6}  {}"
+    row = "{:<17} {:>9} {:>8} {:>8} {:>7} {:>7} {:>14} {:>6}  {}"
     print(row.format("case", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "", "note"))
     for r in results:
         case = r.case
-        if case.target is None:
+        if case in REFERENCES:
+            target = "(reference)"
+        elif case.target is None:
             target = "errors = 0"
         else:
             target = f">= {case.target:.2f}" + (" (hash)" if case.hash_bound else "")
@@ -426,6 +462,10 @@ def report(results: list[Result], seeded: dict[str, Any], workers: int, header: 
         ratio = "-" if r.ratio is None else f"{r.ratio:.3f}"
         print(row.format(case.name, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
                          r.errors, ratio, target, verdict, r.note))
+    ran = {r.case.name: r for r in results if r.ran and r.rps}
+    if "phone_login" in ran and any(c.name in ran for c in REFERENCES):
+        print("\nphone_login as a share of the reference apps under the same load: " + ", ".join(
+            f"{ran['phone_login'].rps / ran[c.name].rps:.2f} of {c.name}" for c in REFERENCES if c.name in ran))
 
 
 def main() -> int:
@@ -437,6 +477,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--cases", default="", help="comma-separated case names (the ceiling always runs)")
+    parser.add_argument("--no-references", dest="references", action="store_false",
+                        help="skip the reference apps measured after phone_login (bench/reference.py)")
     parser.add_argument("--python-loadgen", action="store_true", help="use bench/loadgen.py even if wrk exists")
     parser.add_argument("--mysql", default=os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -484,8 +526,7 @@ def main() -> int:
                 if not result.ran:
                     continue
                 if case.hash_bound:
-                    result.ratio = result.rps / (args.workers / seeded["verify_s"])
-                    continue
+                    continue  # its ratio needs every verify sample: below
                 figures = drive(tool, port, CASES[0], seeded["token"], args.slice, args.connections, 0)
                 after = figures["requests"] / figures["duration_s"]
                 slices.append(after)
@@ -499,6 +540,11 @@ def main() -> int:
             stop(proc)
             if "Traceback" in log.read_text():
                 print("gunicorn logged errors:\n" + log.read_text()[-3000:])
+            if args.references and any(r.case.hash_bound and r.ran for r in results):
+                results += run_references(tool, env, seeded, args, Path(tmp))
+        for result in results:
+            if result.case.hash_bound and result.ran:
+                result.ratio = result.rps / (args.workers / seeded["verify_s"])
         report(results, seeded, args.workers, header)
         return 0 if all(r.passed for r in results) else 1
     finally:
