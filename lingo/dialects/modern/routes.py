@@ -9,7 +9,6 @@ from ... import clock
 from ...ratelimits import password_login
 from ...senders import sms_sender
 from ...services import accounts, codes, sessions
-from ...services.identity import modern_phone
 from .. import Dialect, guard
 from ..parsing import client_ip, json_body, load
 from . import schemas
@@ -43,7 +42,7 @@ def send_code(body: dict[str, Any]) -> Response:
     """
     args = load(schemas.PhoneSchema(), body)
     code = codes.send(
-        modern_phone(args["phone"]), ip=client_ip(), now=clock.now(), sender=sms_sender()
+        args["phone"], ip=client_ip(), now=clock.now(), sender=sms_sender()
     )
     cfg = current_app.config
     return ok({"expire_in": cfg["CODE_TTL"], "code": code if cfg["RETURN_CODE"] else ""})
@@ -68,7 +67,7 @@ def phone_login() -> Response:
     """
     args = load(schemas.PhoneLoginSchema(), json_body())
     sign_in = accounts.login_with_password(
-        modern_phone(args["phone"]), args["password"], token_policy(), ip=client_ip(), now=clock.now()
+        args["phone"], args["password"], token_policy(), ip=client_ip(), now=clock.now()
     )
     return ok(_tokens(sign_in))
 
@@ -78,7 +77,7 @@ def phone_code_login() -> Response:
     """``POST /api/auth/phone_code_login {phone, code}``: sign in, registering if new."""
     args = load(schemas.PhoneCodeSchema(), json_body())
     sign_in = accounts.login_with_code(
-        modern_phone(args["phone"]), args["code"], token_policy(), ip=client_ip(), now=clock.now()
+        args["phone"], args["code"], token_policy(), ip=client_ip(), now=clock.now()
     )
     return ok(_tokens(sign_in))
 
@@ -91,7 +90,7 @@ def set_password_by_code() -> Response:
     """
     args = load(schemas.SetPasswordSchema(), json_body())
     accounts.reset_password_with_code(
-        modern_phone(args["phone"]), args["code"], args["new_password"], now=clock.now()
+        args["phone"], args["code"], args["new_password"], now=clock.now()
     )
     return ok({})
 

@@ -1,25 +1,18 @@
 """Request schemas of the modern dialect."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, validate, validates
+from marshmallow import validate
 
 from ...services import passwords
 from ...services.identity import modern_phone
-from ..fields import password_policy
+from ..fields import AccountField, password_policy
 from ..parsing import BaseSchema, Str
 
 
 class PhoneSchema(BaseSchema):
-    """``{phone}``: a mainland mobile or an E.164 number."""
+    """``{phone}``: a mainland mobile or an E.164 number, loaded as its ``Account``."""
 
-    phone = Str(required=True)
-
-    @validates("phone")
-    def _phone(self, value: str, **_: object) -> None:
-        try:
-            modern_phone(value)
-        except ValueError as exc:
-            raise ValidationError(f"Value error, {exc}") from exc
+    phone = AccountField(modern_phone, required=True)
 
 
 class PhoneLoginSchema(PhoneSchema):
