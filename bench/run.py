@@ -7,7 +7,10 @@ else ``bench/loadgen.py``). For each case it prints requests/s, p50 and p99
 latency, errors (non-2xx, an envelope without its success code, socket
 errors) and the ratio to the ceiling (``GET /api/auth/ping``), next to the
 target from issue 7 with PASS/MISS. ``phone_login`` is bound by argon2: its
-ratio is to ``workers ÷ single verify time``, measured in-process.
+ratio is to ``workers ÷ single verify time``, measured in-process. After it,
+the reference apps of ``bench/reference.py`` (not lingo, no target) get the
+same load, to show how close to that ceiling this machine lets a
+password-bound route come.
 
 Nothing shared is stopped or reconfigured: MariaDB and Redis keep running; only
 the bench's own database and its own Redis keys (a unique prefix) are removed.
@@ -251,7 +254,7 @@ def _verify_for(seconds: float, hasher: Any, stored: str) -> int:
 def time_argon2(seeded: dict[str, Any], workers: int, seconds: float = 1.0, parallel: bool = True) -> None:
     """Time argon2id hashes and verifies in-process (the configured parameters).
 
-    Called before, between and after the load slices of ``phone_login``: the
+    Called before, between and after the load slices of every hash-bound case: the
     machine's speed drifts by ±10% within seconds and more between runs, so a
     handful of samples taken at one moment would make the hash-bound ceiling
     a lottery. Each call adds 7 hashes and ``seconds`` of verifies to the
@@ -395,7 +398,7 @@ def run_case(tool: str, port: int, case: Case, seeded: dict[str, Any], args: arg
     parts = []
     for n in range(slices):
         if case.hash_bound:
-            time_argon2(seeded, args.workers, seconds=1.0, parallel=n == 0)
+            time_argon2(seeded, args.workers, seconds=1.0, parallel=n == 0 and "parallel_rps" not in seeded)
         parts.append(drive(tool, port, case, seeded["token"], args.seconds / slices, args.connections,
                            base + 10_000_000 + n * 1_000_000))
     if case.hash_bound:
