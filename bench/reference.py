@@ -37,6 +37,8 @@ StartResponse = Callable[..., Any]
 
 _URL = make_url(os.environ["LINGO_DATABASE_URL"])
 _E164 = os.environ["BENCH_REFERENCE_PHONE"]
+#: The login-limit counter, under the bench's own flask-limiter prefix.
+_LIMIT_KEY = f"LIMITS:LIMITER/{os.environ.get('LINGO_RATELIMIT_KEY_PREFIX', '')}/reference-login"
 #: Verifying takes the parameters from the stored hash (the app's ``ARGON2_*``).
 _HASHER = PasswordHasher()
 _USER = "SELECT id, is_active, password_hash, phone, username FROM users WHERE e164 = %s"
@@ -96,8 +98,7 @@ def bare_sign_in(environ: dict[str, Any], start_response: StartResponse) -> Iter
         _state["db"] = _connect()
         _state["redis"] = redis.Redis.from_url(os.environ["LINGO_RATELIMIT_STORAGE_URI"])
     body = _body(environ)
-    key = f"LIMITS:LIMITER/{os.environ.get('LINGO_RATELIMIT_KEY_PREFIX', '')}/reference-login"
-    _state["redis"].pipeline(transaction=False).incr(key).expire(key, 60).execute()
+    _state["redis"].pipeline(transaction=False).incr(_LIMIT_KEY).expire(_LIMIT_KEY, 60).execute()
     conn = _state["db"]
     conn.ping(reconnect=True)
     with conn.cursor() as cur:
