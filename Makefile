@@ -11,7 +11,7 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,deploy]'
+	$(BIN)/python -m pip install -q -e '.[test,deploy,aliyun,tencent]'
 	touch $@
 
 install: $(VENV)/.installed

@@ -35,10 +35,72 @@ class Config:
     TEST_OTP = ""
     #: Echo the code in the modern ``send_code`` response. Never in production.
     RETURN_CODE = False
-    #: ``console`` (logs the message) or ``outbox`` (kept in memory, for tests).
+    #: ``console`` (logs the message; development), ``aliyun``, ``tencent``,
+    #: ``webhook`` or ``outbox`` (kept in memory, for tests).
     SMS_BACKEND = "console"
+    #: Optional second provider (same names): used once when the first answers ``sms_unavailable``.
+    SMS_FALLBACK_BACKEND = ""
+    #: Production refuses ``SMS_BACKEND=console`` (no phone gets a code) unless this is set.
+    ALLOW_CONSOLE_SMS = False
+    #: Seconds to connect to / wait for an SMS or captcha provider: a hanging
+    #: provider pins a sync gunicorn worker for at most their sum.
+    SMS_CONNECT_TIMEOUT = 2.0
+    SMS_READ_TIMEOUT = 3.0
     #: Whether the console sender may print the code itself (development only).
     CONSOLE_SHOWS_CODE = False
+
+    # Aliyun SMS (``SMS_BACKEND=aliyun``, ``pip install -e '.[aliyun]'``).
+    ALIYUN_ACCESS_KEY_ID = ""
+    ALIYUN_ACCESS_KEY_SECRET = ""
+    ALIYUN_SMS_REGION = "cn-hangzhou"
+    #: ``host[:port]`` or ``http(s)://host[:port]``.
+    ALIYUN_SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
+    ALIYUN_SMS_SIGN_NAME = ""
+    #: Template of sign-in / registration codes, the default of every scene.
+    ALIYUN_SMS_TEMPLATE_CODE = ""
+    #: Template of v4 password-reset codes (empty: the default template).
+    ALIYUN_SMS_TEMPLATE_CODE_RESET = ""
+    #: Template for numbers outside mainland China (empty: the scene's template).
+    ALIYUN_SMS_TEMPLATE_CODE_INTERNATIONAL = ""
+    #: Template variable that receives the code (``${code}``).
+    ALIYUN_SMS_PARAM_CODE = "code"
+    #: Template variable that receives the lifetime in minutes; empty: not sent.
+    ALIYUN_SMS_PARAM_MINUTES = ""
+
+    # Tencent Cloud SMS (``SMS_BACKEND=tencent``, ``pip install -e '.[tencent]'``).
+    TENCENT_SECRET_ID = ""
+    TENCENT_SECRET_KEY = ""
+    TENCENT_SMS_REGION = "ap-guangzhou"
+    #: ``host[:port]`` or ``http(s)://host[:port]``.
+    TENCENT_SMS_ENDPOINT = "sms.tencentcloudapi.com"
+    TENCENT_SMS_SDK_APP_ID = ""
+    TENCENT_SMS_SIGN_NAME = ""
+    TENCENT_SMS_TEMPLATE_ID = ""
+    TENCENT_SMS_TEMPLATE_ID_RESET = ""
+    TENCENT_SMS_TEMPLATE_ID_INTERNATIONAL = ""
+    #: What fills the template's ``{1}``, ``{2}`` ...: ``code`` and/or ``minutes``, in order.
+    TENCENT_SMS_TEMPLATE_PARAMS = "code,minutes"
+
+    # SMS through an HTTP endpoint of the operator's (``SMS_BACKEND=webhook``).
+    #: POSTed ``{"phone", "code", "ttl", "scene"}`` as JSON.
+    SMS_WEBHOOK_URL = ""
+    #: Key of the ``X-Lingo-Signature: sha256=<HMAC-SHA256(body)>`` header.
+    SMS_WEBHOOK_SECRET = ""
+
+    # Captcha before sending a code (off unless CAPTCHA_PROVIDER and CAPTCHA_DIALECTS are set).
+    #: ``""`` (none), ``aliyun`` (Captcha 2.0) or ``tencent``.
+    CAPTCHA_PROVIDER = ""
+    #: Dialects whose send endpoints need a captcha: ``modern``, ``platform``, ``v4``.
+    CAPTCHA_DIALECTS: list[str] = []
+    #: When the captcha provider cannot be reached: true lets the send through, false refuses (503).
+    CAPTCHA_FAIL_OPEN = False
+    #: Aliyun Captcha 2.0 endpoint and scene id (uses the ``ALIYUN_ACCESS_KEY_*`` keys).
+    ALIYUN_CAPTCHA_ENDPOINT = "captcha.cn-shanghai.aliyuncs.com"
+    ALIYUN_CAPTCHA_SCENE_ID = ""
+    #: Tencent captcha endpoint, ``CaptchaAppId`` and ``AppSecretKey`` (uses ``TENCENT_SECRET_*``).
+    TENCENT_CAPTCHA_ENDPOINT = "captcha.tencentcloudapi.com"
+    TENCENT_CAPTCHA_APP_ID = ""
+    TENCENT_CAPTCHA_APP_SECRET_KEY = ""
 
     # Push messages sent by managers (lingo/senders/push.py).
     #: ``console`` (logs each push) or ``webhook`` (POSTs signed JSON to ``PUSH_WEBHOOK_URL``).

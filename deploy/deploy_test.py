@@ -395,6 +395,8 @@ def main() -> int:
             "LINGO_RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{stack.ports['redis']}/0",
             "LINGO_PROXY_HOPS": "1",
             "LINGO_SMS_BACKEND": "console",
+            # Every code here is a TEST_OTP code or seeded: no SMS goes out on purpose.
+            "LINGO_ALLOW_CONSOLE_SMS": "true",
             "LINGO_TEST_OTP": ",".join(f"{p}={c}" for p, c in otp.items()),
         }
         env = dict(os.environ, **stack.app_env)

@@ -20,6 +20,7 @@ class Error(enum.Enum):
     WRONG_PASSWORD = ("wrong_password", "密码错误", 401)
     PASSWORD_NOT_SET = ("password_not_set", "未设置密码", 400)
     INVALID_CODE = ("invalid_code", "验证码无效", 400)
+    CAPTCHA_INVALID = ("captcha_invalid", "人机验证未通过", 400)
     SEND_TOO_FREQUENT = ("send_too_frequent", "发送太频繁", 429)
     RATE_LIMITED = ("rate_limited", "请求过于频繁", 429)
     SMS_ARREARS = ("sms_arrears", "短信服务欠费", 503)

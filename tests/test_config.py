@@ -25,9 +25,16 @@ def test_production_refuses_return_code(monkeypatch):
 
 def test_production_starts_with_a_real_key(monkeypatch):
     monkeypatch.setenv("LINGO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("LINGO_ALLOW_CONSOLE_SMS", "true")
     app = create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://"})
     assert app.config["RETURN_CODE"] is False
     assert app.config["SMS_BACKEND"] == "console" and app.config["CONSOLE_SHOWS_CODE"] is False
+
+
+def test_production_refuses_the_console_sms_sender_unless_allowed(monkeypatch):
+    monkeypatch.setenv("LINGO_SECRET_KEY", "k" * 40)
+    with pytest.raises(RuntimeError, match="ALLOW_CONSOLE_SMS"):
+        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://"})
 
 
 def test_every_key_is_settable_from_the_environment(monkeypatch):

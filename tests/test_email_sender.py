@@ -123,9 +123,9 @@ def replace_sender(app: Any, **config: Any) -> list[str]:
     seen: list[str] = []
 
     class Spy:
-        def send_code(self, to: str, code: str, ttl: int) -> None:
+        def send_code(self, to: str, code: str, ttl: int, scene: str = "any") -> None:
             seen.append(code)
-            real.send_code(to, code, ttl)
+            real.send_code(to, code, ttl, scene)
 
     app.extensions["lingo.email"] = Spy()
     return seen

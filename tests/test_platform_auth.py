@@ -122,7 +122,7 @@ def test_sms_provider_errors_map_to_their_codes(app, client, outbox, error, code
     class Failing:
         """Remembers the code, then fails like the provider."""
 
-        def send_code(self, to: str, value: str, ttl: int) -> None:
+        def send_code(self, to: str, value: str, ttl: int, scene: str = "any") -> None:
             seen.append(value)
             raise DomainError(error)
 
@@ -456,9 +456,9 @@ def test_no_code_password_or_token_in_the_logs(app, client, clock, caplog, accou
         def __init__(self, inner: Any) -> None:
             self.inner = inner
 
-        def send_code(self, to: str, code: str, ttl: int) -> None:
+        def send_code(self, to: str, code: str, ttl: int, scene: str = "any") -> None:
             seen.append(code)
-            self.inner.send_code(to, code, ttl)
+            self.inner.send_code(to, code, ttl, scene)
 
     for key in ("lingo.sms", "lingo.email"):
         app.extensions[key] = Spy(app.extensions[key])

@@ -82,3 +82,25 @@ def password_policy(policy: tuple[int, int]) -> Callable[[str], None]:
             raise ValidationError(f"Value error, {exc}") from exc
 
     return check
+
+
+class CaptchaProof(fields.Field):
+    """The optional ``captcha`` of ``send_code``: the provider's proof, passed on as sent.
+
+    Aliyun's ``captchaVerifyParam`` is a string; Tencent's proof is an object
+    ``{"ticket", "randstr"}`` (or that object as a JSON string, for clients
+    that can only send strings). Anything else is invalid input; whether the
+    proof is right is the captcha provider's to say.
+    """
+
+    default_error_messages = {"invalid": "Input should be a valid string or object"}
+
+    #: Providers' proofs are a few KiB at most.
+    MAX_LENGTH = 8192
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and len(value) <= self.MAX_LENGTH:
+            return value
+        if isinstance(value, dict) and all(isinstance(v, str) and len(v) <= self.MAX_LENGTH for v in value.values()):
+            return value
+        raise self.make_error("invalid")

@@ -1,11 +1,14 @@
-"""Message senders behind one small interface each, chosen by configuration.
+"""Message senders and the captcha verifier behind one small interface each, chosen by configuration.
 
-``SMS_BACKEND`` picks the SMS sender (``console`` or ``outbox``) and
-``MAIL_BACKEND`` the email sender (``console``, ``smtp`` or ``outbox``). A
-sender raises :class:`~lingo.errors.DomainError` with ``SMS_ARREARS``,
-``SMS_FAILED``, ``SMS_UNAVAILABLE`` or ``EMAIL_UNAVAILABLE`` when the
-provider refuses. ``PUSH_BACKEND`` picks the push sender (``console`` or
-``webhook``); see :mod:`lingo.senders.push`.
+``SMS_BACKEND`` picks the SMS sender (``console``, ``aliyun``, ``tencent``,
+``webhook`` or ``outbox``), ``SMS_FALLBACK_BACKEND`` an optional second one
+(:class:`~lingo.senders.sms.FailoverSender`), and ``MAIL_BACKEND`` the email
+sender (``console``, ``smtp`` or ``outbox``). A sender raises
+:class:`~lingo.errors.DomainError` with ``SMS_ARREARS``, ``SMS_FAILED``,
+``SMS_UNAVAILABLE``, ``SEND_TOO_FREQUENT``, ``INVALID_INPUT`` or
+``EMAIL_UNAVAILABLE`` when the provider refuses. ``PUSH_BACKEND`` picks the
+push sender (``console`` or ``webhook``); see :mod:`lingo.senders.push`.
+``CAPTCHA_PROVIDER`` picks the captcha verifier (:mod:`lingo.senders.captcha`).
 """
 from __future__ import annotations
 
@@ -13,29 +16,66 @@ from typing import Any, Callable, Mapping
 
 from flask import Flask, current_app
 
+from .captcha import CAPTCHA_PROVIDERS, CaptchaVerifier
 from .email import EMAIL_BACKENDS
 from .push import PUSH_BACKENDS, PushSender
-from .sms import SMS_BACKENDS, CodeSender
+from .sms import SMS_BACKENDS, CodeSender, FailoverSender
+
+#: Dialects whose send endpoints can require a captcha (``CAPTCHA_DIALECTS``).
+CAPTCHA_DIALECT_NAMES = ("modern", "platform", "v4")
 
 
 def _build(app: Flask, key: str, backends: Mapping[str, Callable[[Mapping[str, Any]], Any]]) -> Any:
     name = app.config[key]
     try:
         factory = backends[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise RuntimeError(f"unknown {key} {name!r}; choose one of {sorted(backends)}")
     return factory(app.config)
 
 
-def init_app(app: Flask) -> None:
-    """Build the configured senders and keep them in ``app.extensions``.
+def _sms(app: Flask) -> CodeSender:
+    cfg = app.config
+    if cfg["ENV_NAME"] == "production" and cfg["SMS_BACKEND"] == "console" and not cfg.get("ALLOW_CONSOLE_SMS"):
+        raise RuntimeError(
+            "production needs a real SMS_BACKEND (aliyun, tencent or webhook): the console sender "
+            "delivers no code; set ALLOW_CONSOLE_SMS=true to run without SMS on purpose"
+        )
+    sender = _build(app, "SMS_BACKEND", SMS_BACKENDS)
+    if not cfg.get("SMS_FALLBACK_BACKEND"):
+        return sender
+    if cfg["SMS_FALLBACK_BACKEND"] == cfg["SMS_BACKEND"]:
+        raise RuntimeError("SMS_FALLBACK_BACKEND must name another provider than SMS_BACKEND")
+    return FailoverSender(sender, _build(app, "SMS_FALLBACK_BACKEND", SMS_BACKENDS))
 
-    :raises RuntimeError: for an unknown backend name or an incomplete SMTP or
-        webhook configuration.
+
+def _captcha(app: Flask) -> CaptchaVerifier | None:
+    cfg = app.config
+    dialects = cfg.get("CAPTCHA_DIALECTS") or []
+    if isinstance(dialects, str):  # LINGO_CAPTCHA_DIALECTS=modern,platform (not JSON)
+        dialects = [name.strip() for name in dialects.split(",") if name.strip()]
+        cfg["CAPTCHA_DIALECTS"] = dialects
+    unknown = sorted(set(dialects) - set(CAPTCHA_DIALECT_NAMES))
+    if unknown:
+        raise RuntimeError(f"CAPTCHA_DIALECTS: unknown dialect(s) {unknown}; choose from {list(CAPTCHA_DIALECT_NAMES)}")
+    if not cfg.get("CAPTCHA_PROVIDER"):
+        if dialects:
+            raise RuntimeError("CAPTCHA_DIALECTS is set but CAPTCHA_PROVIDER is not (aliyun or tencent)")
+        return None
+    return _build(app, "CAPTCHA_PROVIDER", CAPTCHA_PROVIDERS)
+
+
+def init_app(app: Flask) -> None:
+    """Build the configured senders and captcha verifier and keep them in ``app.extensions``.
+
+    :raises RuntimeError: for an unknown backend name, an incomplete provider,
+        SMTP or webhook configuration, a provider whose SDK is not installed,
+        or the console SMS sender in production without ``ALLOW_CONSOLE_SMS``.
     """
-    app.extensions["lingo.sms"] = _build(app, "SMS_BACKEND", SMS_BACKENDS)
+    app.extensions["lingo.sms"] = _sms(app)
     app.extensions["lingo.email"] = _build(app, "MAIL_BACKEND", EMAIL_BACKENDS)
     app.extensions["lingo.push"] = _build(app, "PUSH_BACKEND", PUSH_BACKENDS)
+    app.extensions["lingo.captcha"] = _captcha(app)
 
 
 def sms_sender() -> CodeSender:
@@ -46,6 +86,11 @@ def sms_sender() -> CodeSender:
 def email_sender() -> CodeSender:
     """The application's email sender."""
     return current_app.extensions["lingo.email"]
+
+
+def captcha_verifier() -> CaptchaVerifier | None:
+    """The application's captcha verifier (``None`` without ``CAPTCHA_PROVIDER``)."""
+    return current_app.extensions["lingo.captcha"]
 
 
 def push_sender() -> PushSender:

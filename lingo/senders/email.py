@@ -16,7 +16,7 @@ from email.utils import make_msgid
 from typing import Any, Callable, Mapping
 
 from ..errors import DomainError, Error
-from .sms import CodeSender, ConsoleSender, Outbox, mask
+from .sms import SCENE_ANY, CodeSender, ConsoleSender, Delivery, Outbox, mask
 
 log = logging.getLogger("lingo.email")
 
@@ -81,8 +81,8 @@ class SmtpSender:
             )
         return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
 
-    def send_code(self, to: str, code: str, ttl: int) -> None:
-        """Mail ``code`` to ``to``.
+    def send_code(self, to: str, code: str, ttl: int, scene: str = SCENE_ANY) -> Delivery:
+        """Mail ``code`` to ``to`` (one message for every scene).
 
         :raises DomainError: ``EMAIL_UNAVAILABLE`` when the message was not accepted.
         """
@@ -101,6 +101,7 @@ class SmtpSender:
                       mask(to), self.host, self.port, type(exc).__name__)
             raise DomainError(Error.EMAIL_UNAVAILABLE) from exc
         log.info("smtp sender: a code for %s accepted by %s:%s", mask(to), self.host, self.port)
+        return Delivery("smtp")
 
 
 EMAIL_BACKENDS: dict[str, Callable[[Mapping[str, Any]], CodeSender]] = {

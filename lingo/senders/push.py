@@ -7,19 +7,13 @@ service then records ``push_status`` 2 (failed) instead of failing the request.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Protocol
 
-log = logging.getLogger("lingo.push")
+from .webhook import WebhookFailure, check_url, post_signed
 
-#: Header carrying ``sha256=<hex HMAC-SHA256 of the raw body keyed with PUSH_WEBHOOK_SECRET>``.
-SIGNATURE_HEADER = "X-Lingo-Signature"
+log = logging.getLogger("lingo.push")
 
 
 @dataclass(frozen=True)
@@ -69,18 +63,6 @@ class ConsolePushSender:
                  notice.push_id, notice.title, notice.audience, len(notice.client_ids))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failure: the signed body must reach the configured URL itself."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for ``body``: ``sha256=<hex HMAC-SHA256>``."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
 class WebhookPushSender:
     """POSTs each notice as JSON to ``PUSH_WEBHOOK_URL``, signed with ``PUSH_WEBHOOK_SECRET``.
 
@@ -92,29 +74,16 @@ class WebhookPushSender:
         self.url = str(config.get("PUSH_WEBHOOK_URL") or "")
         self.secret = str(config.get("PUSH_WEBHOOK_SECRET") or "")
         self.timeout = float(config.get("PUSH_WEBHOOK_TIMEOUT") or 5)
-        if not self.url.startswith(("http://", "https://")):
-            raise RuntimeError("PUSH_BACKEND=webhook needs PUSH_WEBHOOK_URL (http:// or https://)")
+        check_url(self.url, "PUSH_BACKEND=webhook", "PUSH_WEBHOOK_URL")
         if not self.secret:
             raise RuntimeError("PUSH_BACKEND=webhook needs PUSH_WEBHOOK_SECRET")
-        self._opener = urllib.request.build_opener(_NoRedirect)
 
     def send(self, notice: PushNotice) -> None:
-        body = json.dumps(asdict(notice), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: sign(self.secret, body)},
-        )
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                status = response.status
-        except urllib.error.HTTPError as exc:
-            raise PushDeliveryError(f"webhook answered HTTP {exc.code}") from exc
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise PushDeliveryError(f"webhook unreachable: {type(exc).__name__}") from exc
-        if not 200 <= status < 300:
-            raise PushDeliveryError(f"webhook answered HTTP {status}")
+            post_signed(self.url, self.secret, asdict(notice),
+                        connect_timeout=self.timeout, read_timeout=self.timeout)
+        except WebhookFailure as exc:
+            raise PushDeliveryError(f"webhook failed: {exc.reason}") from exc
 
 
 PUSH_BACKENDS: dict[str, Callable[[Mapping[str, Any]], PushSender]] = {

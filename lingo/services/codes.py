@@ -14,7 +14,7 @@ from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import VerificationCode
 from ..models.code import PURPOSE_ANY, PURPOSE_REGISTER, PURPOSE_RESET
-from ..senders.sms import CodeSender
+from ..senders.sms import SCENE_ANY, SCENE_RESET, CodeSender
 from . import throttles
 from .identity import Account, email_account, modern_phone
 
@@ -114,8 +114,10 @@ def send(
 
     Limits (one per ``CODE_RESEND_SECONDS`` and per day for the account, per
     hour for the client IP) are taken in the same transaction as the new code;
-    when one is used up nothing is stored or sent. When delivery fails the new
-    code is killed and the limits are given back. Commits.
+    when one is used up nothing is stored or sent. The sender is told the
+    scene: ``reset`` for reset-only codes (v4 ``expect=1``), ``any`` otherwise.
+    When delivery fails the new code is killed and the limits are given back.
+    Commits.
 
     :returns: the code (for ``RETURN_CODE`` only; never log it).
     :raises DomainError: ``SEND_TOO_FREQUENT``, ``RATE_LIMITED``, or the sender's error.
@@ -150,7 +152,7 @@ def send(
     if fixed:
         return code  # review accounts: nothing is sent
     try:
-        sender.send_code(account.key, code, ttl)
+        sender.send_code(account.key, code, ttl, SCENE_RESET if purpose == PURPOSE_RESET else SCENE_ANY)
     except DomainError:
         db.session.execute(
             update(VerificationCode).where(VerificationCode.id == code_id).values(active=False)

@@ -23,6 +23,7 @@ ERRORS: dict[Error, tuple[int, str]] = {
     Error.WRONG_PASSWORD: (401, "Wrong mobile number or password"),
     Error.PASSWORD_NOT_SET: (400, "Password not set"),
     Error.INVALID_CODE: (400, BAD_LOGIN),
+    Error.CAPTCHA_INVALID: (400, "Captcha not passed"),
     Error.SEND_TOO_FREQUENT: (429, "Codes sent too often"),
     Error.RATE_LIMITED: (429, "Too many requests"),
     Error.SMS_ARREARS: (503, "SMS service unavailable"),

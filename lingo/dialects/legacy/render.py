@@ -21,6 +21,7 @@ ERRORS: dict[Error, tuple[int, str]] = {
     Error.WRONG_PASSWORD: (-1, "手机号或密码错误"),
     Error.PASSWORD_NOT_SET: (-1, "手机号或密码错误"),
     Error.INVALID_CODE: (-1, "验证码错误"),
+    Error.CAPTCHA_INVALID: (-1, "人机验证未通过"),
     Error.SEND_TOO_FREQUENT: (-1, "发送太频繁"),
     Error.RATE_LIMITED: (-1, "请求过于频繁"),
     Error.SMS_ARREARS: (-1, "短信服务欠费"),

@@ -15,12 +15,14 @@ from ...senders import sms_sender
 from ...services import enterprises, legacy, resets, sessions
 from ...services.accounts import SignIn
 from .. import Dialect
+from ..captcha import require_captcha
 from ..parsing import client_ip, load
 from . import schemas
 from .params import params
 from .render import ERRORS, ok, render_error, sent
 
 PREFIX = "/api/v4.0"
+DIALECT_NAME = "v4"
 METHODS = ["GET", "POST"]
 #: ``isregister`` tells whether a phone is registered: limited per client IP.
 
@@ -62,6 +64,7 @@ def _account_data(sign_in: SignIn, change_device: bool, *, enterprise_id_as_text
 def sendsms(mobile: str) -> Response:
     """Send a code: ``expect=0`` (default) for registration, ``expect=1`` for the reset."""
     args = load(schemas.SendSmsSchema(), {**params(), "mobile": mobile})
+    require_captcha(DIALECT_NAME, args["captcha"])
     legacy.send_code_expecting(
         args["mobile"], registered=args["expect"] == schemas.EXPECT_REGISTERED,
         ip=client_ip(), now=clock.now(), sender=sms_sender(),
@@ -119,7 +122,7 @@ def forget_password() -> Response:
 
 
 DIALECT = Dialect(
-    name="v4",
+    name=DIALECT_NAME,
     prefixes=(PREFIX,),
     blueprint=bp,
     errors=ERRORS,

@@ -5,7 +5,7 @@ from marshmallow import ValidationError, validate
 
 from ...services import passwords
 from ...services.identity import legacy_phone
-from ..fields import AccountField, password_policy
+from ..fields import AccountField, CaptchaProof, password_policy
 from ..parsing import BaseSchema, Str
 
 #: ``expect``: 0 (default) expects an unregistered phone, 1 a registered one.
@@ -38,6 +38,8 @@ class SendSmsSchema(BaseSchema):
 
     mobile = _phone()
     expect = _expect()
+    #: Checked only when v4 is in ``CAPTCHA_DIALECTS`` (old apps send none).
+    captcha = CaptchaProof(load_default=None)
 
 
 class IsRegisterSchema(BaseSchema):

@@ -10,6 +10,7 @@ from ...ratelimits import password_login
 from ...senders import sms_sender
 from ...services import accounts, codes, sessions
 from .. import Dialect, guard
+from ..captcha import require_captcha
 from ..parsing import client_ip, json_body, load
 from . import schemas
 from .render import ERRORS, ok, render_error
@@ -38,9 +39,11 @@ def send_code(body: dict[str, Any]) -> Response:
     """``POST /api/auth/send_code {phone}`` → ``{expire_in, code}``.
 
     Reached through :mod:`lingo.dialects.shared` (the path is shared with the
-    platform dialect). ``code`` is ``""`` unless ``RETURN_CODE`` is on.
+    platform dialect). ``code`` is ``""`` unless ``RETURN_CODE`` is on. With
+    modern in ``CAPTCHA_DIALECTS``, ``captcha`` must pass before anything is sent.
     """
-    args = load(schemas.PhoneSchema(), body)
+    args = load(schemas.SendCodeSchema(), body)
+    require_captcha(DIALECT.name, args["captcha"])
     code = codes.send(
         args["phone"], ip=client_ip(), now=clock.now(), sender=sms_sender()
     )

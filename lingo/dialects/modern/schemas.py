@@ -5,7 +5,7 @@ from marshmallow import validate
 
 from ...services import passwords
 from ...services.identity import modern_phone
-from ..fields import AccountField, password_policy
+from ..fields import AccountField, CaptchaProof, password_policy
 from ..parsing import BaseSchema, Str
 
 
@@ -13,6 +13,12 @@ class PhoneSchema(BaseSchema):
     """``{phone}``: a mainland mobile or an E.164 number, loaded as its ``Account``."""
 
     phone = AccountField(modern_phone, required=True)
+
+
+class SendCodeSchema(PhoneSchema):
+    """``{phone, captcha?}``: ``captcha`` is checked only when modern is in ``CAPTCHA_DIALECTS``."""
+
+    captcha = CaptchaProof(load_default=None)
 
 
 class PhoneLoginSchema(PhoneSchema):

@@ -14,8 +14,9 @@ from ...senders import email_sender, sms_sender
 from ...services import accounts, codes, sessions
 from ...services.identity import EMAIL, Account
 from .. import guard
+from ..captcha import require_captcha
 from ..parsing import client_ip, json_body, load
-from . import bp, schemas
+from . import DIALECT, bp, schemas
 from .render import ok, timestamp
 
 
@@ -45,8 +46,11 @@ def send_code(body: dict[str, Any]) -> Response:
     """``POST /api/auth/send_code {area?, account}`` → ``{}``: a code by SMS or email.
 
     Reached through :mod:`lingo.dialects.shared` (the path is shared with modern).
+    With platform in ``CAPTCHA_DIALECTS``, ``captcha`` must pass before anything is sent.
     """
-    account = load(schemas.AccountSchema(), body)["account"]
+    args = load(schemas.SendCodeSchema(), body)
+    account = args["account"]
+    require_captcha(DIALECT.name, args["captcha"])
     codes.send(account, ip=client_ip(), now=clock.now(), sender=_sender_for(account))
     return ok({})
 

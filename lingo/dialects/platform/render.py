@@ -18,6 +18,7 @@ ERRORS: dict[Error, tuple[int, int, str]] = {
     Error.WRONG_PASSWORD: (10007, 401, "密码错误"),
     Error.PASSWORD_NOT_SET: (10007, 401, "密码错误"),
     Error.INVALID_CODE: (10008, 400, "无效的验证码"),
+    Error.CAPTCHA_INVALID: (10005, 400, "请求字段不合法"),
     Error.SEND_TOO_FREQUENT: (10010, 429, "短信发送太频繁"),
     Error.RATE_LIMITED: (10000, 429, "请求过于频繁"),
     Error.SMS_ARREARS: (10011, 503, "短信服务欠费"),

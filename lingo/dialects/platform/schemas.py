@@ -13,7 +13,7 @@ from marshmallow import ValidationError, post_load, validate
 
 from ...services import passwords
 from ...services.identity import Account, area_phone, email_account
-from ..fields import password_policy
+from ..fields import CaptchaProof, password_policy
 from ..parsing import BaseSchema, Int, Str
 
 DEFAULT_AREA = "86"
@@ -42,6 +42,12 @@ class AccountSchema(BaseSchema):
         except ValueError as exc:
             raise ValidationError(f"Value error, {exc}", field_name="account") from exc
         return data
+
+
+class SendCodeSchema(AccountSchema):
+    """``{area?, account, captcha?}``: ``captcha`` is checked only when platform is in ``CAPTCHA_DIALECTS``."""
+
+    captcha = CaptchaProof(load_default=None)
 
 
 class CodeSchema(AccountSchema):
