@@ -89,9 +89,11 @@ def failure(
 ) -> SmsDeliveryError:
     """Log a delivery failure once and return the exception to raise.
 
-    :param detail: the provider's message (never the code: providers do not echo it).
+    :param detail: the provider's message; put on one line, the number masked
+        (see :func:`scrub`; a sender that may see the code echoed scrubs it first).
     """
     level = logging.WARNING if error in _WARNINGS else logging.ERROR
+    detail = scrub(detail, to)
     log.log(level, "%s sms: sending to %s failed: %s (provider code %s, request id %s)%s",
             provider, mask(to), error.key, provider_code or "-", request_id or "-",
             f": {detail[:200]}" if detail else "")
@@ -104,6 +106,23 @@ def mask(to: str) -> str:
         local, _, domain = to.partition("@")
         return f"{local[:1]}***@{domain}"
     return f"{to[:5]}****{to[-2:]}" if len(to) > 7 else "****"
+
+
+def scrub(text: str, to: str, code: str = "") -> str:
+    """``text`` on one line (no forged log lines), ``code`` and every form of the number ``to`` hidden.
+
+    Providers' messages may quote the request they refuse (Aliyun's
+    ``SignatureDoesNotMatch`` quotes the string it signed, the number and the
+    template parameters included).
+    """
+    text = " ".join(text.split())
+    if code:
+        text = text.replace(code, "******")
+    digits = to.lstrip("+")
+    forms = {to, digits, digits[2:] if is_mainland(to) else ""} - {""}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, mask(to))
+    return text
 
 
 def is_mainland(to: str) -> bool:
