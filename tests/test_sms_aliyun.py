@@ -59,7 +59,7 @@ REFUSALS = {
                        "isv.OUT_OF_SERVICE", REQUEST_ID),
     "flow_control": (sms_refused("isv.BUSINESS_LIMIT_CONTROL", "触发号码天级流控Permits:10"),
                      Error.SEND_TOO_FREQUENT, "isv.BUSINESS_LIMIT_CONTROL", REQUEST_ID),
-    "day_limit": (sms_refused("isv.DAY_LIMIT_CONTROL", "触发日发送限额"), Error.SEND_TOO_FREQUENT,
+    "day_limit": (sms_refused("isv.DAY_LIMIT_CONTROL", "触发日发送限额"), Error.SMS_UNAVAILABLE,
                   "isv.DAY_LIMIT_CONTROL", REQUEST_ID),
     "bad_number": (sms_refused("isv.MOBILE_NUMBER_ILLEGAL", "非法手机号"), Error.INVALID_INPUT,
                    "isv.MOBILE_NUMBER_ILLEGAL", REQUEST_ID),

@@ -15,6 +15,8 @@ from typing import Any, Iterator
 import pytest
 
 from lingo import create_app
+from fake_aliyun import aliyun  # noqa: F401  (fixture)
+from fake_tencent import no_proxies, tencent  # noqa: F401  (fixtures)
 from provider_server import Answer, ProviderServer, Recorded, free_port
 
 PHONE = "13800138000"
@@ -242,3 +244,58 @@ def test_send_test_prints_the_mapped_error_and_exits_1(app, receiver):
 def test_send_test_refuses_what_is_not_a_phone(app, receiver):
     result = app.test_cli_runner().invoke(args=["sms", "send-test", "not-a-phone"])
     assert result.exit_code == 2 and receiver.requests == []
+
+
+class TestProviderFailover:
+    """Aliyun primary, Tencent fallback, both SDKs on their local fakes."""
+
+    @pytest.fixture
+    def app_overrides(self, aliyun: Any, tencent: Any) -> dict[str, Any]:
+        from fake_aliyun import settings
+
+        return {**tencent.config(), **settings(aliyun), "SMS_BACKEND": "aliyun",
+                "SMS_FALLBACK_BACKEND": "tencent", "SMS_CONNECT_TIMEOUT": 0.5, "SMS_READ_TIMEOUT": 0.5}
+
+    def test_a_hanging_primary_costs_its_timeouts_and_the_fallback_delivers(self, client, aliyun, tencent):
+        from fake_aliyun import hanging
+
+        aliyun.reply(hanging(3))
+        started = time.monotonic()
+        response = send_modern(client)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 200, response.get_json()
+        assert elapsed < 2.5, elapsed  # 0.5 s read time-out on the primary, then the fallback
+        assert len(aliyun.sent()) == 1
+        [call] = tencent.calls("SendSms")
+        assert call.json()["PhoneNumberSet"] == [E164]
+        code = call.json()["TemplateParamSet"][0]
+        response = client.post("/api/auth/phone_code_login", json={"phone": PHONE, "code": code})
+        assert response.status_code == 200
+
+    def test_arrears_at_the_primary_do_not_fail_over(self, client, aliyun, tencent):
+        from fake_aliyun import sms_refused
+
+        aliyun.reply(sms_refused("isv.AMOUNT_NOT_ENOUGH"))
+        response = send_modern(client)
+        assert response.status_code == 503 and response.get_json()["error"] == "sms_arrears"
+        assert tencent.calls("SendSms") == []
+
+    def test_send_test_through_aliyun_prints_its_request_id_and_template(self, app, aliyun):
+        from fake_aliyun import REQUEST_ID, TEMPLATE_RESET
+
+        result = app.test_cli_runner().invoke(args=["sms", "send-test", PHONE, "--scene", "reset"])
+        assert result.exit_code == 0, result.output
+        assert f"sent: provider aliyun, request id {REQUEST_ID}, template {TEMPLATE_RESET}" in result.output
+        assert aliyun.sent()[0]["TemplateCode"] == TEMPLATE_RESET
+
+    def test_send_test_prints_the_provider_code_of_a_refusal(self, app, aliyun, tencent):
+        from fake_aliyun import sms_refused
+        from fake_tencent import number_failed
+
+        aliyun.reply(sms_refused("isv.SMS_TEMPLATE_ILLEGAL", request_id="ali-req-7"))
+        tencent.replies["SendSms"] = number_failed("FailedOperation.TemplateIncorrectOrUnapproved")
+        result = app.test_cli_runner().invoke(args=["sms", "send-test", PHONE])
+        assert result.exit_code == 1
+        # The primary's template is refused (unavailable), the fallback refuses too: its answer is printed.
+        assert "refused: sms_unavailable (provider tencent, provider code " \
+               "FailedOperation.TemplateIncorrectOrUnapproved" in result.output

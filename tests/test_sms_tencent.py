@@ -200,7 +200,7 @@ def test_the_mapping_is_one_table():
     assert error_for("UnauthorizedOperation.SmsSdkAppIdVerifyFail") is Error.SMS_UNAVAILABLE
     assert error_for("UnauthorizedOperation.ServiceSuspendDueToArrears") is Error.SMS_ARREARS  # exact wins
     assert error_for("LimitExceeded.DeliveryFrequencyLimit") is Error.SEND_TOO_FREQUENT
-    assert error_for("LimitExceeded.AppDailyLimit") is Error.SMS_FAILED  # the app's quota, not the number's
+    assert error_for("LimitExceeded.AppDailyLimit") is Error.SMS_UNAVAILABLE  # the app's quota: fail over
     assert error_for("timeout") is Error.SMS_UNAVAILABLE and error_for("connection") is Error.SMS_UNAVAILABLE
     assert error_for("sdk_error") is Error.SMS_FAILED and error_for("") is Error.SMS_FAILED
 

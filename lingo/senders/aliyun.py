@@ -13,11 +13,11 @@ Aliyun's answer                                     lingo's error
 ==================================================  =====================
 ``Code: OK``                                        sent
 ``isv.AMOUNT_NOT_ENOUGH``, ``isv.OUT_OF_SERVICE``   ``sms_arrears``
-``isv.BUSINESS_LIMIT_CONTROL``,                     ``send_too_frequent``
-``isv.DAY_LIMIT_CONTROL``
+``isv.BUSINESS_LIMIT_CONTROL`` (per number)         ``send_too_frequent``
 ``isv.MOBILE_NUMBER_ILLEGAL``                       ``invalid_input``
 our account or configuration (access key,           ``sms_unavailable``
 signature, sign name, template, RAM ...),           (fails over)
+the account's daily quota (``DAY_LIMIT_CONTROL``),
 ``isp.SYSTEM_ERROR``, HTTP 401/403/429/5xx,
 time-out, no connection, a non-JSON answer
 anything else                                       ``sms_failed``
@@ -77,10 +77,11 @@ SMS_ERRORS: dict[str, Error] = {
     # The account has no money left: nothing goes out until someone pays.
     "isv.AMOUNT_NOT_ENOUGH": Error.SMS_ARREARS,
     "isv.OUT_OF_SERVICE": Error.SMS_ARREARS,
-    # Aliyun's own flow control: per number (1/min, 5/h, 10/day by default)
-    # and the daily quota set in the console.
+    # Aliyun's own flow control per number (1/min, 5/h, 10/day by default).
     "isv.BUSINESS_LIMIT_CONTROL": Error.SEND_TOO_FREQUENT,
-    "isv.DAY_LIMIT_CONTROL": Error.SEND_TOO_FREQUENT,
+    # The whole account's daily quota (set in the console): no number gets a
+    # message today through this provider, a fallback still may.
+    "isv.DAY_LIMIT_CONTROL": Error.SMS_UNAVAILABLE,
     "isv.MOBILE_NUMBER_ILLEGAL": Error.INVALID_INPUT,
     # Our key, signature, sign name, template or account: no message can go
     # out until an operator acts, so another provider may (failover).

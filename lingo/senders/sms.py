@@ -64,8 +64,9 @@ class SmsDeliveryError(DomainError):
     """A provider's refusal, mapped to the error table.
 
     :ivar provider: the sender's provider name.
-    :ivar provider_code: the provider's own error code (``"timeout"``,
-        ``"connection"``, ``"http_503"`` for transport failures).
+    :ivar provider_code: the provider's own error code, or a transport
+        failure's name (``timeout``, ``connection``, ``bad_response``,
+        ``http_<status>`` where the sender can read the status).
     :ivar request_id: the provider's request id, ``""`` when none came back.
     """
 

@@ -16,6 +16,7 @@ How an answer maps (:data:`TENCENT_ERRORS`, one table for the API-level
   ``FailedOperation.PhoneNumberParseFail``;
 * ``sms_unavailable`` (fails over): ``AuthFailure.*``,
   ``UnauthorizedOperation.*``, ``InternalError.*``, ``RequestLimitExceeded.*``,
+  the application's daily quotas (``LimitExceeded.App*DailyLimit``),
   an unapproved sign or template, template parameters that do not fit it, a
   time-out, no connection, a non-200 answer, an answer that is not JSON;
 * ``sms_failed``: anything else (``sdk_error`` included).
@@ -115,6 +116,12 @@ TENCENT_ERRORS: dict[str, Error] = {
     "LimitExceeded.DeliveryFrequencyLimit": Error.SEND_TOO_FREQUENT,
     # (LimitExceeded.PhoneNumberCountLimit is "more than 200 numbers in one
     # request", not a frequency: it falls to sms_failed.)
+    # The application's own daily quotas (console settings): no number gets a
+    # message today through this provider, a fallback still may.
+    "LimitExceeded.AppDailyLimit": Error.SMS_UNAVAILABLE,
+    "LimitExceeded.AppGlobalDailyLimit": Error.SMS_UNAVAILABLE,
+    "LimitExceeded.AppMainlandChinaDailyLimit": Error.SMS_UNAVAILABLE,
+    "LimitExceeded.AppCountryOrRegionDailyLimit": Error.SMS_UNAVAILABLE,
     # The number itself.
     "InvalidParameterValue.IncorrectPhoneNumber": Error.INVALID_INPUT,
     "FailedOperation.PhoneNumberParseFail": Error.INVALID_INPUT,
