@@ -27,10 +27,21 @@ class Config:
     # Verification codes (SPEC §3)
     CODE_TTL = 300
     CODE_MAX_ATTEMPTS = 5
+    #: Failed verifications per hour for one account from one client address
+    #: (IPv6: its /64): stops the address that guesses, not the owner.
     CODE_FAILURES_PER_HOUR = 20
+    #: Failed verifications per hour for one account from all addresses together
+    #: (distributed guessing); higher, so strangers rarely lock the owner out.
+    CODE_FAILURES_PER_ACCOUNT_HOUR = 100
     CODE_RESEND_SECONDS = 60
     CODE_SENDS_PER_DAY = 10
     CODE_SENDS_PER_IP_HOUR = 20
+    #: v4 ``forget_password`` attempts per hour per phone and per client address (IPv6: /64).
+    RESET_ATTEMPTS_PER_PHONE_HOUR = 10
+    RESET_ATTEMPTS_PER_IP_HOUR = 20
+    #: Regions (ISO 3166 codes) whose phones may be sent codes: ``["CN"]``,
+    #: ``"CN,HK"`` or ``"*"`` for all. Others are invalid input (SMS pumping).
+    SMS_ALLOWED_REGIONS = "CN"
     #: ``"phone=code,email=code"`` fixed codes for app-store review accounts.
     TEST_OTP = ""
     #: Echo the code in the modern ``send_code`` response. Never in production.
@@ -111,6 +122,14 @@ class Config:
     PUSH_WEBHOOK_SECRET = ""
     #: Seconds the webhook sender waits for the push provider.
     PUSH_WEBHOOK_TIMEOUT = 5
+
+    # Per-user caps on records a person can pile up (platform 10003 / HTTP 403 when reached).
+    #: Feedback items one user may have at once; deleting one frees a place.
+    FEEDBACK_PER_USER_MAX = 100
+    #: Devices (push ``client_id``) bound to one user at once; binding one of
+    #: theirs again is always allowed. Every bound device receives pushes to all.
+    PUSH_BINDINGS_PER_USER_MAX = 50
+
     # Email codes (platform accounts by email address).
     #: ``console`` (logs the message), ``smtp``, or ``outbox`` (in memory, for tests).
     MAIL_BACKEND = "console"
@@ -143,6 +162,11 @@ class Config:
     JWT_ACCESS_TTL = 3600
     JWT_REFRESH_TTL = 2592000
     JWT_ISSUER = "lingo"
+    #: Seconds after a refresh token's rotation during which presenting it once
+    #: more (its answer was lost on a mobile network) gets a new pair and kills
+    #: the lost one instead of revoking the session. SPEC §4 allows at most 10
+    #: (larger values count as 10); 0 turns the grace off.
+    REFRESH_REUSE_GRACE = 10
 
     # Rate limiting (flask-limiter). Redis in production.
     RATELIMIT_STORAGE_URI = "memory://"
@@ -155,7 +179,9 @@ class Config:
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     #: Password sign-in attempts per client IP, all dialects together.
     LOGIN_RATE_LIMIT = "30/minute"
-    #: Legacy v4 ``isregister`` look-ups per client IP.
+    #: Answers that tell whether a number is registered, per client address (IPv6: /64),
+    #: all such endpoints together: v4 ``isregister``, ``sendsms``, ``register``,
+    #: ``verify_code``, ``forget_password``; platform ``register``; modern ``set_password_by_code``.
     ISREGISTER_RATE_LIMIT = "30/minute"
 
     # Logging: one line per request (``lingo.request_log``).

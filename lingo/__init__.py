@@ -6,9 +6,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 from sqlalchemy import event
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from . import request_log
+from . import proxy, request_log
 
 #: Keys shipped in this repository (and placeholders): never accepted in production.
 INSECURE_KEYS = {"", "dev-only-insecure-secret-key-do-not-deploy", "testing-secret-key-not-for-production", "change-me"}
@@ -21,12 +19,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     default), then every ``LINGO_<KEY>`` environment variable, then
     ``test_config``.
 
-    :raises RuntimeError: in production without a real ``SECRET_KEY`` or with
-        ``RETURN_CODE`` on; in any environment with a malformed ``TEST_OTP``.
+    :raises RuntimeError: in production without a real ``SECRET_KEY`` (32+
+        characters, 16+ distinct) or with ``RETURN_CODE`` or
+        ``CONSOLE_SHOWS_CODE`` on; in any environment with a malformed ``TEST_OTP``.
     """
     import config as config_module
 
     app = Flask(__name__, instance_relative_config=True)
+    # Werkzeug answers `//api//v4.0//login?...` with a 308 text/html redirect
+    # whose Location echoes the Host header and the query string (v4
+    # passwords). Without slash merging such a path is just unknown: the
+    # dialect's own 404. Set before any rule is added (rules copy it).
+    app.url_map.merge_slashes = False
     env = (test_config or {}).get("ENV_NAME") or os.environ.get("LINGO_ENV", "production")
     try:
         app.config.from_object(config_module.CONFIGS[env])
@@ -39,9 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _check_config(app)
     _configure_database(app)
 
-    if app.config["PROXY_HOPS"]:
-        hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    proxy.init_app(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -52,17 +54,29 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+#: A production key needs at least this many distinct characters: 36 times
+#: the same letter is long but guessable.
+KEY_MIN_DISTINCT = 16
+
+
 def _check_config(app: Flask) -> None:
-    from .services.codes import check_test_otp
+    from .services.codes import check_test_otp, warn_test_otp
 
     check_test_otp(app.config.get("TEST_OTP") or "")
+    warn_test_otp(app.config.get("TEST_OTP") or "")
     if app.config["ENV_NAME"] != "production":
         return
-    key = app.config.get("SECRET_KEY") or ""
+    key = str(app.config.get("SECRET_KEY") or "")
     if key in INSECURE_KEYS or len(key) < 32:
         raise RuntimeError("production needs LINGO_SECRET_KEY: a random secret of at least 32 characters")
+    if len(set(key)) < KEY_MIN_DISTINCT:
+        raise RuntimeError(f"LINGO_SECRET_KEY has too little variety (fewer than {KEY_MIN_DISTINCT} "
+                           "distinct characters): use a random secret, e.g. python -c "
+                           "'import secrets; print(secrets.token_urlsafe(48))'")
     if app.config.get("RETURN_CODE"):
         raise RuntimeError("RETURN_CODE must be off in production")
+    if app.config.get("CONSOLE_SHOWS_CODE"):
+        raise RuntimeError("CONSOLE_SHOWS_CODE must be off in production (it writes codes into the log)")
 
 
 def _configure_database(app: Flask) -> None:

@@ -1,8 +1,8 @@
 """Flask extensions, created unbound and initialised in :func:`lingo.create_app`."""
 from __future__ import annotations
 
+from flask import request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -18,6 +18,19 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
-#: Per-client-IP limits. ``request.remote_addr`` is already the real client
-#: (ProxyFix trusts exactly ``PROXY_HOPS`` proxies), so forged headers do not count.
-limiter = Limiter(key_func=get_remote_address)
+
+
+def client_key() -> str:
+    """The limiter's key: the client's IPv4 address or IPv6 /64.
+
+    ``request.remote_addr`` is already the real client (ProxyFix trusts exactly
+    ``PROXY_HOPS`` proxies), so forged headers do not count; an IPv6 client
+    holds a whole /64, so it counts as one.
+    """
+    from .services.throttles import client_group
+
+    return client_group(request.remote_addr or "")
+
+
+#: Per-client limits (see :func:`client_key`).
+limiter = Limiter(key_func=client_key)

@@ -24,10 +24,14 @@ def login_limit() -> str:
 password_login = limiter.shared_limit(login_limit, scope="password-login")
 
 
-def isregister_limit() -> str:
-    """The configured ``ISREGISTER_RATE_LIMIT`` (SPEC: 30 per minute per client IP)."""
+def lookup_limit() -> str:
+    """The configured ``ISREGISTER_RATE_LIMIT``: answers that tell whether a number is registered."""
     return str(current_app.config["ISREGISTER_RATE_LIMIT"])
 
 
-#: Decorator for the legacy v4 ``isregister`` look-up (account enumeration guard).
-isregister = limiter.limit(isregister_limit)
+#: Decorator for every endpoint whose answer tells whether an account exists
+#: (v4 ``isregister``, ``sendsms``, ``register``, ``verify_code``,
+#: ``forget_password``; platform ``register``; modern ``set_password_by_code``):
+#: one budget per client address shared by all of them, so an enumerating
+#: client cannot spread its look-ups over several endpoints or dialects.
+registration_lookup = limiter.shared_limit(lookup_limit, scope="registration-lookup")

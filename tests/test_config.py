@@ -5,6 +5,9 @@ import pytest
 
 from lingo import create_app
 
+#: A production-grade key (32+ characters, 16+ distinct).
+KEY = "Zq8-vN3_pL7sW2xR9tB5mK1cY6hD4fJ0"
+
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
     monkeypatch.delenv("LINGO_SECRET_KEY", raising=False)
@@ -20,11 +23,11 @@ def test_production_refuses_a_weak_secret_key():
 def test_production_refuses_return_code(monkeypatch):
     monkeypatch.setenv("LINGO_RETURN_CODE", "true")
     with pytest.raises(RuntimeError, match="RETURN_CODE"):
-        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": "k" * 40})
+        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": KEY})
 
 
 def test_production_starts_with_a_real_key(monkeypatch):
-    monkeypatch.setenv("LINGO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("LINGO_SECRET_KEY", KEY)
     monkeypatch.setenv("LINGO_ALLOW_CONSOLE_SMS", "true")
     app = create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://"})
     assert app.config["RETURN_CODE"] is False
@@ -32,7 +35,7 @@ def test_production_starts_with_a_real_key(monkeypatch):
 
 
 def test_production_refuses_the_console_sms_sender_unless_allowed(monkeypatch):
-    monkeypatch.setenv("LINGO_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("LINGO_SECRET_KEY", KEY)
     with pytest.raises(RuntimeError, match="ALLOW_CONSOLE_SMS"):
         create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://"})
 

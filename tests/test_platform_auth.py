@@ -93,6 +93,7 @@ def test_phone_forms_normalise_to_one_account(client, outbox, clock, body):
     assert [to for to, _ in outbox.messages] == [E164]
 
 
+@pytest.mark.parametrize("app_overrides", [{"SMS_ALLOWED_REGIONS": "CN,US"}])
 def test_other_areas_are_other_people(client, outbox):
     assert post(client, "send_code", {"area": "1", "account": "2025550123"}).status_code == 200
     assert outbox.messages[0][0] == "+12025550123"

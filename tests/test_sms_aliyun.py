@@ -38,7 +38,7 @@ from fake_aliyun import (  # noqa: F401  (aliyun, aliyun_overrides: fixtures)
 )
 from lingo import create_app
 from lingo.errors import DomainError, Error
-from lingo.senders.aliyun import AliyunCaptcha, AliyunSmsSender, phone_numbers, sms_error
+from lingo.senders.aliyun import AliyunCaptcha, AliyunSmsSender, captcha_unavailable, phone_numbers, sms_error
 from lingo.senders.captcha import CaptchaUnavailable
 from lingo.senders.sms import Delivery, SmsDeliveryError
 import provider_server
@@ -145,6 +145,7 @@ def test_phone_numbers_never_carry_plus_or_mainland_prefix():
     assert phone_numbers("+8613800138000") == "13800138000"
     assert phone_numbers("+85291234567") == "85291234567"
     assert phone_numbers("+447911123456") == "447911123456"
+    assert phone_numbers(" +8613800138000 ") == "13800138000"
 
 
 def test_success_is_logged_once_without_the_code(aliyun, caplog):
@@ -292,6 +293,8 @@ def test_modern_send_code_delivers_the_code_it_stores(client, aliyun):
     assert login.status_code == 200, login.get_json()
 
 
+# codes.send refuses numbers outside SMS_ALLOWED_REGIONS (default CN) before any sender is asked.
+@pytest.mark.parametrize("app_overrides", [{"SMS_ALLOWED_REGIONS": "*"}], indirect=True)
 def test_modern_international_number_gets_the_international_template(client, aliyun):
     assert modern_send(client, HK).status_code == 200
     sent = aliyun.sent()[-1]
@@ -433,12 +436,15 @@ def test_a_malformed_proof_is_refused_without_asking_aliyun(aliyun, proof):
 @pytest.mark.parametrize("answer, provider_code, request_id", [
     (internal_error(), "InternalError", REQUEST_ID),
     (invalid_access_key(), "InvalidAccessKeyId.NotFound", REQUEST_ID),
+    (gateway_error(400, "SignatureDoesNotMatch", "Specified signature is not matched."), "SignatureDoesNotMatch",
+     REQUEST_ID),
     (gateway_error(403, "Forbidden.RAM", "not authorized"), "Forbidden.RAM", REQUEST_ID),
-    (Answer(200, {"RequestId": "r-1", "Success": False, "Code": "InvalidParameter", "Message": "bad"}),
-     "InvalidParameter", "r-1"),
+    (gateway_error(429, "Throttling.User", "Request was denied due to user flow control."), "Throttling.User",
+     REQUEST_ID),
+    (Answer(502, b"<html><body>502 Bad Gateway</body></html>", {"Content-Type": "text/html"}), "bad_response", ""),
     (hanging(2), "timeout", ""),
-], ids=["http_500", "unknown_key", "ram_denied", "no_verdict", "timeout"])
-def test_captcha_unavailable_when_aliyun_gives_no_verdict(aliyun, answer, provider_code, request_id):
+], ids=["http_500", "unknown_key", "bad_signature", "ram_denied", "throttled", "html_502", "timeout"])
+def test_captcha_unavailable_when_aliyun_gives_no_answer(aliyun, answer, provider_code, request_id):
     aliyun.reply(answer)
     started = time.monotonic()
     with pytest.raises(CaptchaUnavailable) as info:
@@ -446,6 +452,66 @@ def test_captcha_unavailable_when_aliyun_gives_no_verdict(aliyun, answer, provid
     assert (info.value.provider, info.value.provider_code, info.value.request_id) == (
         "aliyun", provider_code, request_id)
     assert time.monotonic() - started < 1.5 and len(aliyun.requests) == 1
+
+
+#: Answers without a verdict that a client can provoke with its proof: (answer, provider code, request id).
+NO_VERDICT_REFUSALS = {
+    "invalid_parameter": (gateway_error(400, "InvalidParameter", "The specified parameter CaptchaVerifyParam is "
+                                        f"not valid: {PROOF}"), "InvalidParameter", REQUEST_ID),
+    "missing_parameter": (gateway_error(400, "MissingCaptchaVerifyParam", "CaptchaVerifyParam is mandatory."),
+                          "MissingCaptchaVerifyParam", REQUEST_ID),
+    "unknown_4xx": (gateway_error(404, "SomethingNew", "not found"), "SomethingNew", REQUEST_ID),
+    "200_with_code": (Answer(200, {"RequestId": "r-1", "Success": False, "Code": "InvalidParameter",
+                                   "Message": f"bad {PROOF}"}), "InvalidParameter", "r-1"),
+    "200_without_result": (Answer(200, {"RequestId": "r-2", "Success": True, "Code": "Success"}), "Success", "r-2"),
+    "200_empty_result": (Answer(200, {"RequestId": "r-3", "Result": {}}), "no_result", "r-3"),
+}
+
+
+@pytest.mark.parametrize("answer, provider_code, request_id", NO_VERDICT_REFUSALS.values(),
+                         ids=list(NO_VERDICT_REFUSALS))
+def test_a_malformed_proof_aliyun_refuses_is_captcha_invalid_not_unavailable(
+        aliyun, caplog, answer, provider_code, request_id):
+    # Under CAPTCHA_FAIL_OPEN an "unavailable" would let this proof through.
+    caplog.set_level(logging.DEBUG, logger="lingo")
+    aliyun.reply(answer)
+    with pytest.raises(DomainError) as info:
+        captcha_for(aliyun).verify(PROOF, ip="203.0.113.9")
+    assert info.value.error is Error.CAPTCHA_INVALID and len(aliyun.requests) == 1
+    [record] = lingo_records(caplog)
+    assert record.name == "lingo.captcha" and record.levelno == logging.WARNING
+    assert provider_code in record.getMessage() and request_id in record.getMessage()
+    assert PROOF not in caplog.text  # Aliyun's message may quote the proof: it is not logged
+
+
+def test_an_sdk_failure_is_a_rejection_not_an_outage(aliyun, monkeypatch):
+    captcha = captcha_for(aliyun)
+
+    def broken(*args: Any) -> None:
+        raise TypeError("something inside the SDK")
+
+    monkeypatch.setattr(captcha._client, "verify_intelligent_captcha_with_options", broken)
+    with pytest.raises(DomainError) as info:
+        captcha.verify(PROOF, ip="203.0.113.9")
+    assert info.value.error is Error.CAPTCHA_INVALID
+
+
+def test_a_proof_that_cannot_be_encoded_is_refused_without_asking_aliyun(aliyun):
+    # JSON lets a client send a lone surrogate; the SDK's encoding error must not pass for "no answer".
+    with pytest.raises(DomainError) as info:
+        captcha_for(aliyun).verify(PROOF + "\ud800", ip="203.0.113.9")
+    assert info.value.error is Error.CAPTCHA_INVALID
+    assert aliyun.requests == []
+
+
+def test_captcha_unavailable_is_what_sms_error_calls_unavailable():
+    assert captcha_unavailable("timeout", 0) and captcha_unavailable("connection", 0)
+    assert captcha_unavailable("bad_response", 0)
+    assert captcha_unavailable("InternalError", 500) and captcha_unavailable("Throttling.User", 429)
+    assert captcha_unavailable("Forbidden.RAM", 403) and captcha_unavailable("InvalidAccessKeyId.NotFound", 404)
+    assert captcha_unavailable("SignatureDoesNotMatch", 400)
+    assert not captcha_unavailable("InvalidParameter", 400)
+    assert not captcha_unavailable("no_result") and not captcha_unavailable("sdk_error", 0)
 
 
 def test_captcha_unavailable_when_nobody_listens(aliyun):
@@ -459,8 +525,11 @@ def test_captcha_needs_the_access_key(aliyun):
         captcha_for(aliyun, ALIYUN_ACCESS_KEY_SECRET="")
 
 
-@pytest.mark.parametrize("app_overrides", [{"CAPTCHA_PROVIDER": "aliyun", "CAPTCHA_DIALECTS": ["modern"]}],
-                         indirect=True)
+# modern and platform share /api/auth/send_code: the captcha is on both or neither.
+CAPTCHA_ON = {"CAPTCHA_PROVIDER": "aliyun", "CAPTCHA_DIALECTS": ["modern", "platform"]}
+
+
+@pytest.mark.parametrize("app_overrides", [CAPTCHA_ON], indirect=True)
 def test_modern_send_code_asks_aliyun_captcha_before_sending(client, aliyun):
     response = client.post("/api/auth/send_code", json={"phone": PHONE, "captcha": PROOF})
     assert response.status_code == 200, response.get_json()
@@ -469,3 +538,20 @@ def test_modern_send_code_asks_aliyun_captcha_before_sending(client, aliyun):
     response = client.post("/api/auth/send_code", json={"phone": "13900139000", "captcha": PROOF})
     assert response.status_code == 400 and response.get_json()["error"] == "captcha_invalid"
     assert len(aliyun.sent()) == 1  # nothing sent for the refused captcha
+
+
+@pytest.mark.parametrize("app_overrides", [{**CAPTCHA_ON, "CAPTCHA_FAIL_OPEN": True}], indirect=True)
+def test_fail_open_lets_an_outage_through_but_not_a_malformed_proof(client, aliyun):
+    def answers(status: int, code: str) -> Any:
+        def answer(request: Recorded) -> Answer:
+            return gateway_error(status, code) if action(request) == "VerifyIntelligentCaptcha" else sms_ok()
+        return answer
+
+    aliyun.answer = answers(400, "InvalidParameter")
+    response = client.post("/api/auth/send_code", json={"phone": PHONE, "captcha": "not-a-proof"})
+    assert response.status_code == 400 and response.get_json()["error"] == "captcha_invalid"
+    assert aliyun.sent() == []
+    aliyun.answer = answers(503, "ServiceUnavailable")
+    response = client.post("/api/auth/send_code", json={"phone": PHONE, "captcha": PROOF})
+    assert response.status_code == 200, response.get_json()
+    assert len(aliyun.sent()) == 1

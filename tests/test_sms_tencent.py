@@ -47,7 +47,7 @@ from lingo.senders.captcha import CaptchaUnavailable
 from lingo.senders.sms import Delivery, SmsDeliveryError
 from lingo.senders.tencent import TencentCaptcha, TencentSmsSender, error_for
 import provider_server
-from provider_server import free_port, lingo_records
+from provider_server import Answer, Recorded, free_port, lingo_records
 from v4_api import V4, insert_user
 
 PHONE = "13800138000"
@@ -297,6 +297,29 @@ def test_one_log_record_per_failure_with_codes_and_masked_phone(tencent, caplog,
     assert CODE not in caplog.text and PHONE not in caplog.text
 
 
+def _quoting(status: bool) -> Any:
+    """A refusal whose message quotes the request (the code and the number in it)."""
+    def reply(recorded: Recorded, request_id: str) -> Answer:
+        sent_ = recorded.json()
+        quote = json.dumps({"PhoneNumberSet": sent_["PhoneNumberSet"], "TemplateParamSet": sent_["TemplateParamSet"]})
+        if status:
+            return number_failed("FailedOperation.SomethingNew", f"refused: {quote}")(recorded, request_id)
+        return api_error("InvalidParameterValue.TemplateParameterFormatError", f"bad request {quote}")(
+            recorded, request_id)
+    return reply
+
+
+@pytest.mark.parametrize("status", [True, False], ids=["send_status", "api_error"])
+def test_a_message_quoting_the_request_is_scrubbed(tencent, caplog, status):
+    caplog.set_level(logging.DEBUG)
+    tencent.replies["SendSms"] = _quoting(status)
+    refuse(sender_for(tencent))
+    [record] = lingo_records(caplog)
+    assert "TemplateParamSet" in record.getMessage()  # the quote is logged...
+    assert CODE not in caplog.text and PHONE not in caplog.text  # ...without the code or the number
+    assert MASKED in record.getMessage()
+
+
 # --- the sender: configuration ---------------------------------------------------------
 
 
@@ -363,6 +386,8 @@ def test_modern_send_code_delivers_the_code_it_stores(client, tencent):
     assert modern_login(client, sent_code(tencent)).status_code == 200
 
 
+# codes.send refuses numbers outside SMS_ALLOWED_REGIONS (default CN) before any sender is asked.
+@pytest.mark.parametrize("app_overrides", [{"SMS_ALLOWED_REGIONS": "*"}], indirect=True)
 def test_modern_international_number_gets_the_international_template(client, tencent):
     assert modern_send(client, UK).status_code == 200
     request = tencent.calls()[-1].json()
@@ -488,7 +513,9 @@ def test_captcha_accepts_what_tencent_passes(tencent, proof):
 
 
 @pytest.mark.parametrize("code, message", [
-    (9, "ticket reused"), (8, "ticket expired"), (100, "appid-secretkey-ticket mismatch"),
+    (9, "ticket reused"), (8, "ticket expired"), (7, "randstr mismatch"), (15, "decrypt fail"),
+    # A ticket solved for another captcha app: the client's doing, not our configuration.
+    (16, "appid no match"),
 ])
 def test_captcha_rejection_is_captcha_invalid_and_logged_without_the_ticket(tencent, caplog, code, message):
     caplog.set_level(logging.DEBUG)
@@ -527,7 +554,11 @@ def test_an_api_error_about_the_request_is_a_rejection_not_an_outage(tencent):
     (api_error("InternalError", "内部错误"), "InternalError", True),
     (http_error(500), "ServerNetworkError", False),
     (hanging(3, captcha()), "timeout", False),
-], ids=["err_auth", "unknown_secret_id", "internal", "http_500", "timeout"])
+    # CaptchaCode values that are our misconfiguration (AppSecretKey) or Tencent's fault.
+    (captcha(100, "appid-secretkey-ticket mismatch"), "CaptchaCode 100", True),
+    (captcha(26, "system internal error"), "CaptchaCode 26", True),
+], ids=["err_auth", "unknown_secret_id", "internal", "http_500", "timeout", "secret_key_mismatch",
+        "internal_error_code"])
 def test_captcha_unavailable_when_tencent_gives_no_verdict(tencent, reply, provider_code, has_request_id):
     tencent.replies["DescribeCaptchaResult"] = reply
     started = time.monotonic()
@@ -559,7 +590,9 @@ def test_captcha_app_id_must_be_numeric(tencent):
         captcha_for(tencent, TENCENT_CAPTCHA_APP_ID="my-app")
 
 
-@pytest.mark.parametrize("app_overrides", [{"CAPTCHA_PROVIDER": "tencent", "CAPTCHA_DIALECTS": ["modern"]}],
+# modern and platform share /api/auth/send_code: the captcha is on both or neither.
+@pytest.mark.parametrize("app_overrides",
+                         [{"CAPTCHA_PROVIDER": "tencent", "CAPTCHA_DIALECTS": ["modern", "platform"]}],
                          indirect=True)
 def test_modern_send_code_asks_tencent_captcha_before_sending(client, tencent):
     response = client.post("/api/auth/send_code", json={"phone": PHONE, "captcha": PROOF})
@@ -570,3 +603,16 @@ def test_modern_send_code_asks_tencent_captcha_before_sending(client, tencent):
     response = client.post("/api/auth/send_code", json={"phone": "13900139000", "captcha": json.dumps(PROOF)})
     assert response.status_code == 400 and response.get_json()["error"] == "captcha_invalid"
     assert len(tencent.calls("SendSms")) == 1  # nothing sent for the refused captcha
+
+
+@pytest.mark.parametrize("app_overrides", [{"CAPTCHA_PROVIDER": "tencent", "CAPTCHA_DIALECTS": ["modern", "platform"],
+                                            "CAPTCHA_FAIL_OPEN": False}], indirect=True)
+def test_a_wrong_app_secret_key_is_logged_as_unavailable_not_as_a_bad_ticket(client, tencent, caplog):
+    caplog.set_level(logging.DEBUG, logger="lingo")
+    tencent.replies["DescribeCaptchaResult"] = captcha(100, "appid-secretkey-ticket mismatch")
+    response = client.post("/api/auth/send_code", json={"phone": PHONE, "captcha": PROOF})
+    assert response.status_code == 503, response.get_json()  # fail-closed: the provider gave no answer
+    [record] = [r for r in caplog.records if r.name == "lingo.captcha"]
+    assert record.levelno == logging.ERROR and "unavailable" in record.getMessage()
+    assert "CaptchaCode 100" in record.getMessage() and tencent.last_request_id in record.getMessage()
+    assert tencent.calls("SendSms") == []

@@ -26,13 +26,21 @@ anything else                                       ``sms_failed``
 Business refusals come back as HTTP 200 with ``Code`` other than ``OK``;
 gateway refusals (access key, signature, RAM) as HTTP 4xx, which the SDK
 raises as an exception carrying the body's ``Code`` and ``RequestId``.
+
+The captcha verifier reads the same table (:func:`captcha_unavailable`): an
+answer that maps to ``sms_unavailable`` (our credentials, RAM or
+configuration, HTTP 401/403/429/5xx, time-out, no connection, a non-JSON
+answer) is :class:`~lingo.senders.captcha.CaptchaUnavailable`; anything else
+without a passing verdict (a 400 ``InvalidParameter``, a 200 without
+``VerifyResult``, an SDK failure) is a rejected proof, so a client cannot turn
+a malformed proof into a ``CAPTCHA_FAIL_OPEN`` pass.
 """
 from __future__ import annotations
 
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, NoReturn
 
 import requests
 from alibabacloud_captcha20230305 import models as captcha_models
@@ -48,16 +56,14 @@ from ..errors import DomainError, Error
 from .captcha import CaptchaUnavailable
 from .sms import (
     SCENE_ANY,
-    SCENE_INTERNATIONAL,
-    SCENE_RESET,
     Delivery,
     endpoint,
     failure,
-    is_mainland,
     mask,
     minutes,
+    national_digits,
     required,
-    scrub,
+    scene_templates,
     template_for,
     timeouts,
 )
@@ -126,6 +132,16 @@ def sms_error(code: str, status: int = 200) -> Error:
     return Error.SMS_FAILED
 
 
+def captcha_unavailable(code: str, status: int = 200) -> bool:
+    """Whether a captcha answer without a verdict means "no answer" rather than "rejected".
+
+    Only what :func:`sms_error` maps to ``sms_unavailable``: a client cannot
+    provoke those with its proof, while it can provoke a 400 ``InvalidParameter``
+    or a 200 without ``VerifyResult``.
+    """
+    return sms_error(code, status) is Error.SMS_UNAVAILABLE
+
+
 @dataclass(frozen=True)
 class Refusal:
     """What an exception of the SDK says, reduced to what may be logged.
@@ -144,8 +160,11 @@ class Refusal:
     detail: str = ""
 
 
-def _text(value: Any) -> str:
-    # The SDK formats missing fields as the string "None" (f'{code}').
+def _field(value: Any) -> str:
+    """A field of the SDK's models or exceptions as text, ``""`` when missing.
+
+    The SDK formats missing fields as the string ``"None"`` (``f'{code}'``).
+    """
     return "" if value is None or str(value) == "None" else str(value)
 
 
@@ -175,10 +194,10 @@ def describe(exc: Exception) -> Refusal:
     if isinstance(exc, AlibabaCloudException):
         data = exc.data if isinstance(exc.data, dict) else {}
         status = int(getattr(exc, "status_code", 0) or 0)
-        message = _text(data.get("Message") or data.get("message"))
+        message = _field(data.get("Message") or data.get("message"))
         return Refusal(
-            code=_text(data.get("Code") or data.get("code")) or _text(exc.code) or f"http_{status}",
-            request_id=_text(data.get("RequestId") or data.get("requestId") or exc.request_id),
+            code=_field(data.get("Code") or data.get("code")) or _field(exc.code) or f"http_{status}",
+            request_id=_field(data.get("RequestId") or data.get("requestId") or exc.request_id),
             status=status,
             detail=f"HTTP {status}" + (f": {message}" if message else ""),
         )
@@ -187,7 +206,10 @@ def describe(exc: Exception) -> Refusal:
         return Refusal("timeout", detail="no answer within the time-out")
     if any(isinstance(e, (requests.ConnectionError, ConnectionError)) for e in chain):
         return Refusal("connection", detail="could not connect")
-    if any(isinstance(e, ValueError) for e in chain):  # json.JSONDecodeError under the SDK's RuntimeError
+    # json.JSONDecodeError under the SDK's RuntimeError. Not any ValueError: a
+    # proof that cannot be encoded (a lone surrogate) fails with one, before
+    # anything is sent, and that is no unreadable answer.
+    if any(isinstance(e, (json.JSONDecodeError, UnicodeDecodeError)) for e in chain):
         return Refusal("bad_response", detail="the answer is not JSON")
     return Refusal("sdk_error", detail=type(exc).__name__)
 
@@ -232,10 +254,9 @@ def phone_numbers(to: str) -> str:
 
     Mainland numbers are the 11-digit national number (``+8613800138000`` →
     ``13800138000``); others are country code and number without ``+``
-    (``+85291234567`` → ``85291234567``).
+    (``+85291234567`` → ``85291234567``): :func:`~lingo.senders.sms.national_digits`.
     """
-    digits = to.strip().lstrip("+")
-    return digits[2:] if is_mainland(to) else digits
+    return national_digits(to)
 
 
 class AliyunSmsSender:
@@ -250,11 +271,8 @@ class AliyunSmsSender:
             "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_ENDPOINT",
         ])
         self.sign_name = keys["ALIYUN_SMS_SIGN_NAME"]
-        self.templates = {
-            SCENE_ANY: keys["ALIYUN_SMS_TEMPLATE_CODE"],
-            SCENE_RESET: str(config.get("ALIYUN_SMS_TEMPLATE_CODE_RESET") or "").strip(),
-            SCENE_INTERNATIONAL: str(config.get("ALIYUN_SMS_TEMPLATE_CODE_INTERNATIONAL") or "").strip(),
-        }
+        self.templates = scene_templates(config, "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_TEMPLATE_CODE_RESET",
+                                         "ALIYUN_SMS_TEMPLATE_CODE_INTERNATIONAL")
         self.param_code = str(config.get("ALIYUN_SMS_PARAM_CODE") or "code").strip()
         self.param_minutes = str(config.get("ALIYUN_SMS_PARAM_MINUTES") or "").strip()
         self.endpoint = keys["ALIYUN_SMS_ENDPOINT"]
@@ -295,16 +313,16 @@ class AliyunSmsSender:
             # code); it must not reach a traceback in a log.
             raise failure(PROVIDER, sms_error(refusal.code, refusal.status), to,
                           provider_code=refusal.code, request_id=refusal.request_id,
-                          detail=scrub(refusal.detail, to, code)) from None
+                          detail=refusal.detail, code=code) from None
         body = response.body
-        result = _text(body.code) if body is not None else ""
-        request_id = _text(body.request_id) if body is not None else ""
+        result = _field(body.code) if body is not None else ""
+        request_id = _field(body.request_id) if body is not None else ""
         if result != "OK":
-            message = scrub(_text(body.message) if body is not None else "", to, code)
             raise failure(PROVIDER, sms_error(result or "no_code"), to,
-                          provider_code=result or "no_code", request_id=request_id, detail=message)
+                          provider_code=result or "no_code", request_id=request_id,
+                          detail=_field(body.message) if body is not None else "", code=code)
         sms_log.info("aliyun sms: sent a %s code to %s (template %s, request id %s, biz id %s)",
-                     scene, mask(to), template, request_id or "-", _text(body.biz_id) or "-")
+                     scene, mask(to), template, request_id or "-", _field(body.biz_id) or "-")
         return Delivery(PROVIDER, request_id, template)
 
 
@@ -333,11 +351,15 @@ class AliyunCaptcha:
         """Ask Aliyun whether ``proof`` passed.
 
         :raises lingo.errors.DomainError: ``CAPTCHA_INVALID`` when the proof is
-            not a non-empty string or Aliyun's ``VerifyResult`` is false.
-        :raises CaptchaUnavailable: on a time-out, no connection, an HTTP error
-            (our key, RAM, 5xx) or an answer without a verdict. The caller logs it.
+            not a non-empty string, Aliyun's ``VerifyResult`` is false, or
+            Aliyun answers without a verdict for a reason a client can cause
+            (a 4xx about the request, a 200 without ``VerifyResult``, an SDK
+            failure).
+        :raises CaptchaUnavailable: on a time-out, no connection, an answer
+            that is not JSON, HTTP 5xx / 401 / 403 / 429 or our own key, RAM
+            or configuration codes (:func:`captcha_unavailable`). The caller logs it.
         """
-        if not isinstance(proof, str) or not proof.strip():
+        if not isinstance(proof, str) or not proof.strip() or not _encodable(proof):
             captcha_log.info("aliyun captcha: malformed proof (%s) from %s", type(proof).__name__, ip)
             raise DomainError(Error.CAPTCHA_INVALID)
         request = captcha_models.VerifyIntelligentCaptchaRequest(
@@ -345,19 +367,43 @@ class AliyunCaptcha:
         )
         try:
             response = self._client.verify_intelligent_captcha_with_options(request, runtime_options())
-        except Exception as exc:  # the SDK's failures are "no answer", never a 500
+        except Exception as exc:  # the SDK's failures are never a 500
             refusal = describe(exc)
-            raise CaptchaUnavailable(PROVIDER, refusal.code, refusal.request_id) from None
+            if captcha_unavailable(refusal.code, refusal.status):
+                raise CaptchaUnavailable(PROVIDER, refusal.code, refusal.request_id) from None
+            self._reject(ip, refusal.code, refusal.status, refusal.request_id)
         body = response.body
         result = body.result if body is not None else None
-        request_id = _text(body.request_id) if body is not None else ""
+        request_id = _field(body.request_id) if body is not None else ""
         verdict = result.verify_result if result is not None else None
         if verdict is True:
             return
         if verdict is False:
             # VerifyCode says why (F001 suspected bot, F002 malformed, F003-F005 scene id mismatch ...).
             captcha_log.info("aliyun captcha: proof from %s rejected (verify code %s, request id %s)",
-                             ip, _text(result.verify_code) or "-", request_id or "-")
+                             ip, _field(result.verify_code) or "-", request_id or "-")
             raise DomainError(Error.CAPTCHA_INVALID)
-        code = _text(body.code) if body is not None else ""
-        raise CaptchaUnavailable(PROVIDER, code or "no_result", request_id)
+        # A 200 without a verdict: Aliyun read the request and gave no pass.
+        code = (_field(body.code) if body is not None else "") or "no_result"
+        if captcha_unavailable(code):
+            raise CaptchaUnavailable(PROVIDER, code, request_id)
+        self._reject(ip, code, 200, request_id)
+
+    @staticmethod
+    def _reject(ip: str, code: str, status: int, request_id: str) -> NoReturn:
+        """Log an answer without a verdict that counts as a rejection, and raise ``CAPTCHA_INVALID``.
+
+        Aliyun's message is not logged: it may quote the proof.
+        """
+        captcha_log.warning("aliyun captcha: no verdict for the proof from %s, refused: %s (HTTP %s, request id %s)",
+                            ip, code, status or "-", request_id or "-")
+        raise DomainError(Error.CAPTCHA_INVALID) from None
+
+
+def _encodable(proof: str) -> bool:
+    """Whether ``proof`` can be sent at all (a lone surrogate from JSON cannot be UTF-8 encoded)."""
+    try:
+        proof.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -86,15 +86,18 @@ _WARNINGS = {Error.SEND_TOO_FREQUENT, Error.INVALID_INPUT}
 
 
 def failure(
-    provider: str, error: Error, to: str, *, provider_code: str, request_id: str = "", detail: str = ""
+    provider: str, error: Error, to: str, *, provider_code: str, request_id: str = "", detail: str = "",
+    code: str = "",
 ) -> SmsDeliveryError:
     """Log a delivery failure once and return the exception to raise.
 
-    :param detail: the provider's message; put on one line, the number masked
-        (see :func:`scrub`; a sender that may see the code echoed scrubs it first).
+    :param detail: the provider's message; logged on one line with ``code``
+        and the number hidden (:func:`scrub`): providers' messages may quote
+        the request they refuse.
+    :param code: the code that was being sent.
     """
     level = logging.WARNING if error in _WARNINGS else logging.ERROR
-    detail = scrub(detail, to)
+    detail = scrub(detail, to, code)
     log.log(level, "%s sms: sending to %s failed: %s (provider code %s, request id %s)%s",
             provider, mask(to), error.key, provider_code or "-", request_id or "-",
             f": {detail[:200]}" if detail else "")
@@ -119,8 +122,7 @@ def scrub(text: str, to: str, code: str = "") -> str:
     text = " ".join(text.split())
     if code:
         text = text.replace(code, "******")
-    digits = to.lstrip("+")
-    forms = {to, digits, digits[2:] if is_mainland(to) else ""} - {""}
+    forms = {to, to.lstrip("+"), national_digits(to)} - {""}
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, mask(to))
     return text
@@ -131,6 +133,17 @@ def is_mainland(to: str) -> bool:
     return to.startswith("+86")
 
 
+def national_digits(to: str) -> str:
+    """The E.164 number ``to`` as Chinese providers write it: digits only, mainland ones without 86.
+
+    ``+8613800138000`` → ``13800138000`` (the 11-digit national number);
+    ``+85291234567`` → ``85291234567`` (others keep their country code).
+    """
+    to = to.strip()
+    digits = to.lstrip("+")
+    return digits[2:] if is_mainland(to) else digits
+
+
 def template_for(to: str, scene: str, templates: Mapping[str, str]) -> str:
     """The template for ``scene``: international numbers' own, the scene's own, else ``any``'s.
 
@@ -139,6 +152,20 @@ def template_for(to: str, scene: str, templates: Mapping[str, str]) -> str:
     if not is_mainland(to) and templates.get(SCENE_INTERNATIONAL):
         return templates[SCENE_INTERNATIONAL]
     return templates.get(scene) or templates[SCENE_ANY]
+
+
+def scene_templates(config: Mapping[str, Any], any_key: str, reset_key: str,
+                    international_key: str) -> dict[str, str]:
+    """The scene → template table (for :func:`template_for`) from a provider's three settings.
+
+    The ``any_key`` template is required (check it with :func:`required`);
+    the other two may be empty (unset: ``any``'s is used).
+    """
+    return {
+        scene: str(config.get(key) or "").strip()
+        for scene, key in ((SCENE_ANY, any_key), (SCENE_RESET, reset_key),
+                           (SCENE_INTERNATIONAL, international_key))
+    }
 
 
 def minutes(ttl: int) -> int:

@@ -23,9 +23,11 @@ How an answer maps (:data:`TENCENT_ERRORS`, one table for the API-level
 
 The captcha verifier reads the same table: whatever maps to
 ``sms_unavailable`` (and ``sdk_error``: no verdict either) is
-:class:`~lingo.senders.captcha.CaptchaUnavailable`;
-any other API error, like a ``CaptchaCode`` other than 1, is a rejected proof
-(so a client cannot turn its own bad input into a fail-open pass).
+:class:`~lingo.senders.captcha.CaptchaUnavailable`, and so are the
+``CaptchaCode`` values that are our misconfiguration or Tencent's fault
+(:data:`CAPTCHA_UNAVAILABLE_CODES`); any other API error or ``CaptchaCode``
+other than 1 is a rejected proof (so a client cannot turn its own bad input
+into a fail-open pass).
 
 What the SDK does that this module works around (SDK 3.1.195):
 
@@ -77,14 +79,13 @@ from ..errors import DomainError, Error
 from .captcha import CaptchaUnavailable
 from .sms import (
     SCENE_ANY,
-    SCENE_INTERNATIONAL,
-    SCENE_RESET,
     Delivery,
     endpoint,
     failure,
     mask,
     minutes,
     required,
+    scene_templates,
     template_for,
     timeouts,
 )
@@ -192,8 +193,8 @@ def _transport_code(exc: BaseException | None) -> str:
     return ""
 
 
-def _text(value: Any) -> str:
-    """A message for logs: bytes decoded, at most 200 characters."""
+def _excerpt(value: Any) -> str:
+    """A message or body for logs: bytes decoded, at most 200 characters."""
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     return str(value or "")[:200]
@@ -217,13 +218,13 @@ def call(client: AbstractClient, action: str, request: AbstractModel) -> dict[st
         code = str(exc.code or "ClientError")
         if code == "ClientNetworkError":
             code = _transport_code(exc.__context__) or code
-        raise TencentCallError(code, _text(exc.message), str(exc.requestId or "")) from exc
+        raise TencentCallError(code, _excerpt(exc.message), str(exc.requestId or "")) from exc
     except requests.RequestException as exc:  # the streamed body failed after the headers
-        raise TencentCallError(_transport_code(exc) or "connection", _text(exc)) from exc
+        raise TencentCallError(_transport_code(exc) or "connection", _excerpt(exc)) from exc
     except (ValueError, KeyError) as exc:  # not JSON, or JSON without "Response"
-        raise TencentCallError("bad_response", _text(exc)) from exc
+        raise TencentCallError("bad_response", _excerpt(exc)) from exc
     except Exception as exc:  # whatever else the SDK raises must not become a 500
-        raise TencentCallError("sdk_error", f"{type(exc).__name__}: {_text(exc)}") from exc
+        raise TencentCallError("sdk_error", f"{type(exc).__name__}: {_excerpt(exc)}") from exc
     answer = body.get("Response") if isinstance(body, dict) else None
     if not isinstance(answer, dict):
         raise TencentCallError("bad_response", "the answer has no Response object")
@@ -232,7 +233,7 @@ def call(client: AbstractClient, action: str, request: AbstractModel) -> dict[st
     if error is not None:  # the SDK raises it only for an exact Content-Type
         error = error if isinstance(error, dict) else {}
         code = str(error.get("Code") or "bad_response")
-        raise TencentCallError(code, _text(error.get("Message")), request_id)
+        raise TencentCallError(code, _excerpt(error.get("Message")), request_id)
     return answer
 
 
@@ -288,11 +289,8 @@ class TencentSmsSender:
         ])
         self.app_id = keys["TENCENT_SMS_SDK_APP_ID"]
         self.sign_name = keys["TENCENT_SMS_SIGN_NAME"]
-        self.templates = {
-            SCENE_ANY: keys["TENCENT_SMS_TEMPLATE_ID"],
-            SCENE_RESET: str(config.get("TENCENT_SMS_TEMPLATE_ID_RESET") or "").strip(),
-            SCENE_INTERNATIONAL: str(config.get("TENCENT_SMS_TEMPLATE_ID_INTERNATIONAL") or "").strip(),
-        }
+        self.templates = scene_templates(config, "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_TEMPLATE_ID_RESET",
+                                         "TENCENT_SMS_TEMPLATE_ID_INTERNATIONAL")
         self.params = template_params(config.get("TENCENT_SMS_TEMPLATE_PARAMS", "code,minutes"))
         self.endpoint = str(config.get("TENCENT_SMS_ENDPOINT") or "")
         self._client = _client(sms_client.SmsClient, config, "TENCENT_SMS_ENDPOINT",
@@ -323,7 +321,7 @@ class TencentSmsSender:
             # Not chained: nothing of the SDK's (its messages quote URLs and
             # bodies) should reach a traceback next to a phone number.
             raise failure(PROVIDER, error_for(exc.code), to, provider_code=exc.code,
-                          request_id=exc.request_id, detail=exc.message) from None
+                          request_id=exc.request_id, detail=exc.message, code=code) from None
         request_id = str(answer.get("RequestId") or "")
         statuses = answer.get("SendStatusSet")
         status = statuses[0] if isinstance(statuses, list) and statuses else {}
@@ -334,7 +332,17 @@ class TencentSmsSender:
                          mask(to), template, request_id or "-")
             return Delivery(PROVIDER, request_id, template)
         raise failure(PROVIDER, error_for(status_code), to, provider_code=status_code,
-                      request_id=request_id, detail=_text(status.get("Message")))
+                      request_id=request_id, detail=_excerpt(status.get("Message")), code=code)
+
+
+#: ``CaptchaCode`` values that say nothing about the ticket: our configuration
+#: or Tencent's fault. They are :class:`CaptchaUnavailable`, not a rejection.
+#: (16, "CaptchaAppId does not match the ticket's", is not here: a client
+#: produces it with a ticket solved for another captcha app.)
+CAPTCHA_UNAVAILABLE_CODES = {
+    100: "AppSecretKey does not match CaptchaAppId",  # TENCENT_CAPTCHA_APP_SECRET_KEY is wrong
+    26: "system internal error",
+}
 
 
 def _proof(proof: Any) -> tuple[str, str]:
@@ -382,7 +390,8 @@ class TencentCaptcha:
         :raises lingo.errors.DomainError: ``CAPTCHA_INVALID`` for a malformed
             proof, any other ``CaptchaCode``, or an API error about the request.
         :raises lingo.senders.captcha.CaptchaUnavailable: when Tencent gives no
-            answer (credentials, its own fault, time-out, connection, non-200).
+            answer (credentials, its own fault, time-out, connection, non-200)
+            or a ``CaptchaCode`` of :data:`CAPTCHA_UNAVAILABLE_CODES`.
         """
         ticket, randstr = _proof(proof)
         request = captcha_models.DescribeCaptchaResultRequest()
@@ -399,12 +408,14 @@ class TencentCaptcha:
                 raise CaptchaUnavailable(PROVIDER, exc.code, exc.request_id) from None
             self._reject(ip, exc.code, exc.message, exc.request_id)
         captcha_code = answer.get("CaptchaCode")
+        request_id = str(answer.get("RequestId") or "")
         if type(captcha_code) is not int:  # no verdict came back (JSON true is no 1 either)
-            raise CaptchaUnavailable(PROVIDER, "bad_response", str(answer.get("RequestId") or ""))
+            raise CaptchaUnavailable(PROVIDER, "bad_response", request_id)
         if captcha_code == 1:
             return
-        self._reject(ip, f"CaptchaCode {captcha_code}", _text(answer.get("CaptchaMsg")),
-                     str(answer.get("RequestId") or ""))
+        if captcha_code in CAPTCHA_UNAVAILABLE_CODES:
+            raise CaptchaUnavailable(PROVIDER, f"CaptchaCode {captcha_code}", request_id)
+        self._reject(ip, f"CaptchaCode {captcha_code}", _excerpt(answer.get("CaptchaMsg")), request_id)
 
     @staticmethod
     def _reject(ip: str, code: str, message: str, request_id: str) -> NoReturn:

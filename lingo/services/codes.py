@@ -3,20 +3,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Callable
 
+import phonenumbers
 from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
-from ..errors import DomainError, Error
+from ..errors import DomainError, Error, invalid
 from ..extensions import db
 from ..models import VerificationCode
 from ..models.code import PURPOSE_ANY, PURPOSE_REGISTER, PURPOSE_RESET
-from ..senders.sms import SCENE_ANY, SCENE_RESET, CodeSender
+from ..senders.sms import SCENE_ANY, SCENE_RESET, CodeSender, mask
 from . import throttles
-from .identity import Account, email_account, modern_phone
+from .identity import PHONE, Account, email_account, modern_phone
+
+log = logging.getLogger("lingo.codes")
 
 #: What a code is being used for, and which purposes of code may serve it.
 LOGIN = "login"
@@ -72,6 +77,13 @@ def check_test_otp(spec: str) -> None:
         raise RuntimeError(f"TEST_OTP has an invalid account: {exc}") from exc
 
 
+def warn_test_otp(spec: str) -> None:
+    """Log each ``TEST_OTP`` account once, at WARNING: fixed codes are allowed (app-store
+    review happens against production) but must never go unnoticed. The code is not logged."""
+    for key in _parse_test_otp(str(spec or "")):
+        log.warning("TEST_OTP: account %s has a fixed code that never expires", mask(key))
+
+
 def test_otp(account: Account) -> str | None:
     """The fixed review code configured for ``account`` in ``TEST_OTP``, if any."""
     spec = current_app.config.get("TEST_OTP") or ""
@@ -81,13 +93,46 @@ def test_otp(account: Account) -> str | None:
 Limit = tuple[str, int, int, Error]
 
 
+def check_region(account: Account) -> None:
+    """Refuse a phone outside ``SMS_ALLOWED_REGIONS`` (ISO codes, ``*`` for all); emails pass.
+
+    Premium-rate and far-away numbers are where SMS pumping makes money: they
+    are refused before any limit is taken or message sent.
+
+    :raises DomainError: ``INVALID_INPUT``.
+    """
+    if account.kind != PHONE:
+        return
+    allowed = allowed_regions(current_app.config.get("SMS_ALLOWED_REGIONS"))
+    if "*" in allowed:
+        return
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(account.key, None))
+    except phonenumbers.NumberParseException:
+        region = None
+    if region not in allowed:
+        raise invalid(["body", "phone"], "Value error, codes are not sent to numbers of this region")
+
+
+@lru_cache(maxsize=8)
+def _regions(spec: str) -> frozenset[str]:
+    return frozenset(part.strip().upper() for part in spec.split(",") if part.strip())
+
+
+def allowed_regions(setting: object) -> frozenset[str]:
+    """``SMS_ALLOWED_REGIONS`` as a set: a list, or a comma-separated string (``"CN,HK"``)."""
+    if isinstance(setting, (list, tuple, set, frozenset)):
+        setting = ",".join(str(item) for item in setting)
+    return _regions(str(setting or ""))
+
+
 def _limit_keys(account: Account, ip: str) -> list[Limit]:
-    """The send limits: the account's two first, the client IP's last."""
+    """The send limits: the account's two first, the client address's (IPv6: its /64) last."""
     cfg = current_app.config
     return [
         (f"send-gap:{account.key}", 1, cfg["CODE_RESEND_SECONDS"], Error.SEND_TOO_FREQUENT),
         (f"send-day:{account.key}", cfg["CODE_SENDS_PER_DAY"], 86400, Error.SEND_TOO_FREQUENT),
-        (f"send-ip:{ip}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
+        (f"send-ip:{throttles.client_group(ip)}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
     ]
 
 
@@ -109,23 +154,39 @@ def send(
     now: datetime,
     sender: CodeSender,
     purpose: str = PURPOSE_ANY,
+    precondition: Callable[[], None] | None = None,
 ) -> str:
     """Issue a new code for ``account`` and deliver it; the previous code dies.
 
-    Limits (one per ``CODE_RESEND_SECONDS`` and per day for the account, per
-    hour for the client IP) are taken in the same transaction as the new code;
-    when one is used up nothing is stored or sent. The sender is told the
+    A phone outside ``SMS_ALLOWED_REGIONS`` is refused first. Limits (one per
+    ``CODE_RESEND_SECONDS`` and per day for the account, per hour for the
+    client address) are taken in the same transaction as the new code; when
+    one is used up nothing is stored or sent. ``precondition`` (e.g. "this
+    phone is registered") runs only once every limit is taken; when it fails
+    the limits stay taken, so its answer cannot be asked for more often than a
+    code can be sent. The sender is told the
     scene: ``reset`` for reset-only codes (v4 ``expect=1``), ``any`` otherwise.
-    When delivery fails the new code is killed and the limits are given back.
-    Commits.
+    When delivery fails the new code is killed and the limits are given back,
+    except after a provider time-out: the message may still arrive, so the
+    code stays live and the limits stay taken (a slow provider must not turn
+    into unlimited sends). Commits.
 
     :returns: the code (for ``RETURN_CODE`` only; never log it).
-    :raises DomainError: ``SEND_TOO_FREQUENT``, ``RATE_LIMITED``, or the sender's error.
+    :raises DomainError: ``INVALID_INPUT`` (region), ``SEND_TOO_FREQUENT``,
+        ``RATE_LIMITED``, the precondition's or the sender's error.
     """
+    check_region(account)
     limits = _limit_keys(account, ip)
     *account_limits, ip_limit = limits
     for limit in account_limits:
         _take(limit, now)
+    if precondition is not None:
+        _take(ip_limit, now)
+        try:
+            precondition()
+        except DomainError:
+            db.session.commit()  # the limits stay taken
+            raise
     fixed = test_otp(account)
     code = fixed or f"{secrets.randbelow(10**6):06d}"
     ttl = current_app.config["CODE_TTL"]
@@ -145,15 +206,18 @@ def send(
             "created_at": now,
         },
     ).inserted_primary_key[0]
-    # Every send from one address updates the same counter row, whose lock is
-    # held until the commit: taken last, sends from one IP queue only briefly.
-    _take(ip_limit, now)
+    if precondition is None:
+        # Every send from one address updates the same counter row, whose lock is
+        # held until the commit: taken last, sends from one IP queue only briefly.
+        _take(ip_limit, now)
     db.session.commit()
     if fixed:
         return code  # review accounts: nothing is sent
     try:
         sender.send_code(account.key, code, ttl, SCENE_RESET if purpose == PURPOSE_RESET else SCENE_ANY)
-    except DomainError:
+    except DomainError as exc:
+        if getattr(exc, "maybe_delivered", False):
+            raise  # the code may be on its way: it stays live and the limits stay taken
         db.session.execute(
             update(VerificationCode).where(VerificationCode.id == code_id).values(active=False)
         )
@@ -164,24 +228,42 @@ def send(
     return code
 
 
-def verify(account: Account, code: object, *, use: str, now: datetime, consume: bool = True) -> None:
+def _failure_limits(account: Account, ip: str) -> list[tuple[str, int]]:
+    """The hourly failure caps: this account from this address (IPv6: its /64), and the account overall."""
+    cfg = current_app.config
+    return [
+        (f"code-fail:{account.key}:{throttles.client_group(ip)}", cfg["CODE_FAILURES_PER_HOUR"]),
+        (f"code-fail:{account.key}", cfg["CODE_FAILURES_PER_ACCOUNT_HOUR"]),
+    ]
+
+
+def verify(
+    account: Account, code: object, *, use: str, ip: str, now: datetime, consume: bool = True
+) -> None:
     """Check ``code`` for ``account``; when ``consume``, use it up (single use).
+
+    Failures are capped per hour for this account from this client address
+    (``CODE_FAILURES_PER_HOUR``) and for the account from everywhere
+    (``CODE_FAILURES_PER_ACCOUNT_HOUR``, higher): strangers who fail from
+    their addresses stop themselves, not the owner. The check and the count
+    are one step: a unit of both caps is taken *before* the code is looked at
+    (the counter rows stay locked until this transaction ends, so parallel
+    guesses queue) and given back when the code is right.
 
     The consuming update is conditional and runs in the caller's transaction:
     of two requests racing with one code exactly one succeeds, and the caller's
-    commit makes it final. A wrong code is counted (5 per code, 20 per account
-    per hour) and committed at once.
+    commit makes it final. A wrong code also counts against the code (5
+    attempts) and is committed at once.
 
     :raises DomainError: ``INVALID_CODE`` when wrong, expired, used, killed,
-        of the wrong purpose, or when the account's failures are used up.
+        of the wrong purpose, or when a failure cap is used up.
     """
-    cfg = current_app.config
-    max_attempts = cfg["CODE_MAX_ATTEMPTS"]
-    fail_key = f"code-fail:{account.key}"
-    fail_limit = cfg["CODE_FAILURES_PER_HOUR"]
-    if throttles.used_up(fail_key, fail_limit, 3600, now):
-        db.session.rollback()
-        raise DomainError(Error.INVALID_CODE)
+    max_attempts = current_app.config["CODE_MAX_ATTEMPTS"]
+    caps = _failure_limits(account, ip)
+    for key, most in caps:
+        if not throttles.take(key, most, 3600, now):
+            db.session.rollback()  # nothing counted: this request was not a guess
+            raise DomainError(Error.INVALID_CODE)
     row = db.session.execute(
         select(VerificationCode)
         .where(VerificationCode.account == account.key, VerificationCode.active.is_(True))
@@ -201,6 +283,8 @@ def verify(account: Account, code: object, *, use: str, now: datetime, consume: 
         and hmac.compare_digest(row.code_hash, code_hash(account.key, code))
     )
     if right:
+        for key, _ in caps:
+            throttles.give_back(key)
         if not consume:
             return
         live_now = (
@@ -226,6 +310,5 @@ def verify(account: Account, code: object, *, use: str, now: datetime, consume: 
             .values(attempts=VerificationCode.attempts + 1)
             .execution_options(synchronize_session=False)
         )
-    throttles.take(fail_key, fail_limit, 3600, now)
     db.session.commit()
     raise DomainError(Error.INVALID_CODE)

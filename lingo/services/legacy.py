@@ -40,9 +40,12 @@ def send_code_expecting(
     :returns: the code (never log it).
     :raises DomainError: see :func:`check_expectation` and :func:`lingo.services.codes.send`.
     """
-    check_expectation(account, registered=registered)
     purpose = PURPOSE_RESET if registered else PURPOSE_REGISTER
-    return codes.send(account, ip=ip, now=now, sender=sender, purpose=purpose)
+    # The expectation is checked only once the send limits are taken, and they
+    # stay taken when it fails: the answer says whether the phone is
+    # registered, so it must cost what a send costs.
+    return codes.send(account, ip=ip, now=now, sender=sender, purpose=purpose,
+                      precondition=lambda: check_expectation(account, registered=registered))
 
 
 def remember_device(user: User, device_identifier: str, *, now: datetime) -> bool:
@@ -73,7 +76,7 @@ def register_on_device(
 
     :raises DomainError: ``ALREADY_REGISTERED`` or ``INVALID_CODE``.
     """
-    user = accounts.register(account, code, password, now=now, nickname=name, use=codes.REGISTER)
+    user = accounts.register(account, code, password, ip=ip, now=now, nickname=name, use=codes.REGISTER)
     remember_device(user, device_identifier, now=now)
     issued = sessions.open_session(user, policy, ip=ip, now=now)
     db.session.commit()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import update
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import PasswordResetGrant, User
-from . import accounts, codes
+from . import accounts, codes, throttles
 from .identity import Account
 
 #: Seconds a grant lives after ``verify_code``.
@@ -27,7 +28,7 @@ def grant_reset(account: Account, code: str, *, ip: str, now: datetime) -> Passw
         ``INVALID_CODE`` (also for a code that serves registration only).
     """
     user = accounts.find_live_user(account)
-    codes.verify(account, code, use=codes.RESET, now=now)
+    codes.verify(account, code, use=codes.RESET, ip=ip, now=now)
     grant = PasswordResetGrant(
         user_id=user.id, ip=ip[:45], expires_at=now + timedelta(seconds=GRANT_TTL), created_at=now
     )
@@ -36,16 +37,40 @@ def grant_reset(account: Account, code: str, *, ip: str, now: datetime) -> Passw
     return grant
 
 
+def _take_reset_attempt(account: Account, ip: str, now: datetime) -> None:
+    """Count one ``forget_password`` attempt for the phone and for the client address (committed).
+
+    The grant is bound to the client's address only, so a client sharing the
+    owner's carrier-NAT address could poll for it: attempts are capped per
+    hour per phone (``RESET_ATTEMPTS_PER_PHONE_HOUR``) and per address, IPv6
+    by /64 (``RESET_ATTEMPTS_PER_IP_HOUR``).
+
+    :raises DomainError: ``RATE_LIMITED`` (the refused attempt is not counted).
+    """
+    cfg = current_app.config
+    limits = [
+        (f"reset-phone:{account.key}", cfg["RESET_ATTEMPTS_PER_PHONE_HOUR"]),
+        (f"reset-ip:{throttles.client_group(ip)}", cfg["RESET_ATTEMPTS_PER_IP_HOUR"]),
+    ]
+    for key, most in limits:
+        if not throttles.take(key, most, 3600, now):
+            db.session.rollback()
+            raise DomainError(Error.RATE_LIMITED)
+    db.session.commit()
+
+
 def reset_with_grant(account: Account, new_password: str, *, ip: str, now: datetime) -> User:
     """Set a new password on the strength of a live grant; revoke every session. Commits.
 
+    Each attempt counts against the hourly caps of :func:`_take_reset_attempt`.
     The grant is taken by one conditional ``UPDATE`` (same user, same IP, not
     used, not expired), so of two racing requests only one gets through; every
     live grant of that user and IP is used up at once.
 
-    :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED``, or
-        ``INVALID_CODE`` when there is no usable grant.
+    :raises DomainError: ``RATE_LIMITED``, ``NOT_REGISTERED``,
+        ``ACCOUNT_DISABLED``, or ``INVALID_CODE`` when there is no usable grant.
     """
+    _take_reset_attempt(account, ip, now)
     user = accounts.find_live_user(account)
     taken = db.session.execute(
         update(PasswordResetGrant)

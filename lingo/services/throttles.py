@@ -6,6 +6,7 @@ two workers racing for the last unit cannot both get it.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime
 from functools import lru_cache
 
@@ -15,6 +16,24 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
 from ..models import RateCounter
+
+
+def client_group(ip: str) -> str:
+    """The unit a per-client limit counts: the IPv4 address, or the IPv6 /64 network.
+
+    One IPv6 subscriber usually holds a whole /64 (2^64 addresses): counting
+    single addresses would give them endless fresh budgets. IPv4-mapped IPv6
+    addresses count as their IPv4 address; anything unparsable as itself.
+    """
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def _key(key: str) -> str:

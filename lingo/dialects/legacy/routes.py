@@ -61,6 +61,7 @@ def _account_data(sign_in: SignIn, change_device: bool, *, enterprise_id_as_text
 
 
 @bp.route("/sendsms/<mobile>", methods=METHODS)
+@ratelimits.registration_lookup
 def sendsms(mobile: str) -> Response:
     """Send a code: ``expect=0`` (default) for registration, ``expect=1`` for the reset."""
     args = load(schemas.SendSmsSchema(), {**params(), "mobile": mobile})
@@ -73,7 +74,7 @@ def sendsms(mobile: str) -> Response:
 
 
 @bp.route("/isregister/<phone>", methods=METHODS)
-@ratelimits.isregister
+@ratelimits.registration_lookup
 def isregister(phone: str) -> Response:
     """code 200 when the phone is as ``expect`` says (0: unregistered, 1: registered), else -1."""
     args = load(schemas.IsRegisterSchema(), {**params(), "phone": phone})
@@ -83,6 +84,7 @@ def isregister(phone: str) -> Response:
 
 
 @bp.route("/register", methods=METHODS)
+@ratelimits.registration_lookup
 def register() -> Response:
     """Register with an ``expect=0`` code and sign in; a wrong code answers -2."""
     args = load(schemas.RegisterSchema(), params())
@@ -106,6 +108,7 @@ def login() -> Response:
 
 
 @bp.route("/verify_code", methods=METHODS)
+@ratelimits.registration_lookup
 def verify_code() -> Response:
     """Reset step 1: consume an ``expect=1`` code; grants one ``forget_password`` from this IP."""
     args = load(schemas.VerifyCodeSchema(), params())
@@ -114,6 +117,7 @@ def verify_code() -> Response:
 
 
 @bp.route("/forget_password", methods=METHODS)
+@ratelimits.registration_lookup
 def forget_password() -> Response:
     """Reset step 2: within 10 minutes of step 1, same IP, once; every session is revoked."""
     args = load(schemas.ForgetPasswordSchema(), params())

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from ... import clock
-from ...ratelimits import password_login
+from ...ratelimits import password_login, registration_lookup
 from ...senders import sms_sender
 from ...services import accounts, codes, sessions
 from .. import Dialect, guard
@@ -86,6 +86,7 @@ def phone_code_login() -> Response:
 
 
 @bp.post("/set_password_by_code")
+@registration_lookup
 def set_password_by_code() -> Response:
     """``POST /api/auth/set_password_by_code {phone, code, new_password}`` → ``{}``.
 
@@ -93,7 +94,7 @@ def set_password_by_code() -> Response:
     """
     args = load(schemas.SetPasswordSchema(), json_body())
     accounts.reset_password_with_code(
-        args["phone"], args["code"], args["new_password"], now=clock.now()
+        args["phone"], args["code"], args["new_password"], ip=client_ip(), now=clock.now()
     )
     return ok({})
 

@@ -62,11 +62,13 @@ def check_code() -> Response:
     Checks without consuming the code; a wrong code still counts as an attempt.
     """
     args = load(schemas.CodeSchema(), json_body())
-    codes.verify(args["account"], args["code"], use=codes.REGISTER, now=clock.now(), consume=False)
+    codes.verify(args["account"], args["code"], use=codes.REGISTER, ip=client_ip(), now=clock.now(),
+                 consume=False)
     return ok({})
 
 
 @bp.post("/api/auth/register")
+@ratelimits.registration_lookup
 def register() -> Response:
     """``POST /api/auth/register {area?, account, code, password}`` → tokens."""
     args = load(schemas.RegisterSchema(), json_body())
