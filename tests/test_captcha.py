@@ -115,7 +115,8 @@ class TestProviderDown:
     @pytest.fixture
     def app_overrides(self, tencent: FakeTencent, request: pytest.FixtureRequest) -> dict[str, Any]:
         tencent.replies["DescribeCaptchaResult"] = hanging(2, captcha())
-        return tencent.config(SMS_BACKEND="outbox", CAPTCHA_PROVIDER="tencent", CAPTCHA_DIALECTS=["modern"],
+        return tencent.config(SMS_BACKEND="outbox", CAPTCHA_PROVIDER="tencent",
+                              CAPTCHA_DIALECTS=["modern", "platform"],
                               CAPTCHA_FAIL_OPEN=getattr(request, "param", False))
 
     def test_fail_closed_refuses_with_503_and_logs(self, client, outbox, caplog):

@@ -23,6 +23,9 @@ PHONE = "13800138000"
 E164 = "+86" + PHONE
 SECRET = "sms-webhook-secret-9f2c"
 
+#: A production-grade key (32+ characters, 16+ distinct).
+KEY = "Zq8-vN3_pL7sW2xR9tB5mK1cY6hD4fJ0"
+
 
 def signed_by_lingo(request: Recorded) -> bool:
     """Whether the request carries the HMAC of its exact body under ``SECRET``."""
@@ -134,6 +137,19 @@ def test_a_hanging_receiver_costs_no_more_than_the_timeouts(client, receiver, ca
     assert "timeout" in caplog.text
 
 
+def test_after_a_timeout_the_code_stays_live_and_the_limits_stay_taken(client, receiver):
+    receiver.answer = lambda _: Answer(200, {}, delay=2)
+    assert send_modern(client).status_code == 503
+    # The provider had the message and may deliver it: a resend now would be a second SMS.
+    receiver.answer = lambda _: Answer(200, {})
+    response = send_modern(client)
+    assert response.status_code == 429 and response.get_json()["error"] == "send_too_frequent"
+    assert len(receiver.requests) == 1
+    code = receiver.requests[0].json()["code"]
+    response = client.post("/api/auth/phone_code_login", json={"phone": PHONE, "code": code})
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("app_overrides", [{"SMS_BACKEND": "webhook", "SMS_WEBHOOK_SECRET": SECRET,
                                             "SMS_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/sms",
                                             "SMS_CONNECT_TIMEOUT": 0.5}])
@@ -207,19 +223,44 @@ class TestFailover:
      "SMS_WEBHOOK_URL"),
     ({"SMS_BACKEND": "outbox", "SMS_FALLBACK_BACKEND": "outbox"}, "SMS_FALLBACK_BACKEND"),
     ({"SMS_FALLBACK_BACKEND": "pigeon"}, "SMS_FALLBACK_BACKEND"),
-    ({"CAPTCHA_DIALECTS": ["modern"]}, "CAPTCHA_PROVIDER"),
+    ({"CAPTCHA_DIALECTS": ["modern", "platform"]}, "CAPTCHA_PROVIDER"),
     ({"CAPTCHA_PROVIDER": "pigeon"}, "CAPTCHA_PROVIDER"),
     ({"CAPTCHA_PROVIDER": "tencent", "CAPTCHA_DIALECTS": ["its"]}, "CAPTCHA_DIALECTS"),
+    # One path serves both: a captcha on one of them only would be bypassed by the other body shape.
+    ({"CAPTCHA_PROVIDER": "tencent", "CAPTCHA_DIALECTS": ["modern"]}, "CAPTCHA_DIALECTS"),
+    ({"CAPTCHA_PROVIDER": "tencent", "CAPTCHA_DIALECTS": ["platform", "v4"]}, "CAPTCHA_DIALECTS"),
+    ({"CAPTCHA_FAIL_OPEN": "False"}, "CAPTCHA_FAIL_OPEN"),
+    ({"ALLOW_CONSOLE_SMS": "yes"}, "ALLOW_CONSOLE_SMS"),
 ])
 def test_incomplete_configuration_is_refused_at_start_naming_the_key(settings, named):
     with pytest.raises(RuntimeError, match=named):
         create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://", **settings})
 
 
-def test_captcha_dialects_may_be_a_comma_separated_list(monkeypatch):
-    monkeypatch.setenv("LINGO_CAPTCHA_DIALECTS", "modern, v4")
-    with pytest.raises(RuntimeError, match="CAPTCHA_PROVIDER"):
-        create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://"})
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND=outbox"),
+    ({"SMS_BACKEND": "webhook", "SMS_WEBHOOK_URL": "http://127.0.0.1:9/", "SMS_WEBHOOK_SECRET": SECRET,
+      "SMS_FALLBACK_BACKEND": "console"}, "SMS_FALLBACK_BACKEND"),
+    ({"SMS_BACKEND": "webhook", "SMS_WEBHOOK_URL": "http://127.0.0.1:9/", "SMS_WEBHOOK_SECRET": SECRET,
+      "SMS_FALLBACK_BACKEND": "outbox", "ALLOW_CONSOLE_SMS": True}, "SMS_FALLBACK_BACKEND=outbox"),
+])
+def test_production_refuses_senders_that_deliver_nothing(settings, named):
+    with pytest.raises(RuntimeError, match=named):
+        create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": KEY, **settings})
+
+
+def test_production_starts_with_a_real_provider():
+    app = create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": KEY,
+                      "SMS_BACKEND": "webhook", "SMS_WEBHOOK_URL": "http://127.0.0.1:9/",
+                      "SMS_WEBHOOK_SECRET": SECRET})
+    assert app.extensions["lingo.sms"].url == "http://127.0.0.1:9/"
+
+
+def test_captcha_dialects_may_be_a_comma_separated_list(monkeypatch, tencent):
+    monkeypatch.setenv("LINGO_CAPTCHA_DIALECTS", "modern, platform,v4")
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://",
+                      **tencent.config(SMS_BACKEND="outbox", CAPTCHA_PROVIDER="tencent")})
+    assert app.config["CAPTCHA_DIALECTS"] == ["modern", "platform", "v4"]
 
 
 # flask sms send-test --------------------------------------------------------
@@ -288,14 +329,23 @@ class TestProviderFailover:
         assert f"sent: provider aliyun, request id {REQUEST_ID}, template {TEMPLATE_RESET}" in result.output
         assert aliyun.sent()[0]["TemplateCode"] == TEMPLATE_RESET
 
-    def test_send_test_prints_the_provider_code_of_a_refusal(self, app, aliyun, tencent):
+    def test_send_test_reports_the_primary_alone_without_failing_over(self, app, aliyun, tencent):
         from fake_aliyun import sms_refused
-        from fake_tencent import number_failed
 
         aliyun.reply(sms_refused("isv.SMS_TEMPLATE_ILLEGAL", request_id="ali-req-7"))
-        tencent.replies["SendSms"] = number_failed("FailedOperation.TemplateIncorrectOrUnapproved")
         result = app.test_cli_runner().invoke(args=["sms", "send-test", PHONE])
         assert result.exit_code == 1
-        # The primary's template is refused (unavailable), the fallback refuses too: its answer is printed.
+        assert "refused: sms_unavailable (provider aliyun, provider code isv.SMS_TEMPLATE_ILLEGAL, " \
+               "request id ali-req-7)" in result.output
+        assert tencent.calls("SendSms") == []  # an operator checks this provider, not the pair
+
+    def test_send_test_fallback_checks_the_fallback(self, app, aliyun, tencent):
+        from fake_tencent import number_failed
+
+        tencent.replies["SendSms"] = number_failed("FailedOperation.TemplateIncorrectOrUnapproved")
+        result = app.test_cli_runner().invoke(args=["sms", "send-test", PHONE, "--fallback"])
+        assert result.exit_code == 1
+        assert "through tencent" in result.output
         assert "refused: sms_unavailable (provider tencent, provider code " \
                "FailedOperation.TemplateIncorrectOrUnapproved" in result.output
+        assert aliyun.sent() == []

@@ -34,13 +34,33 @@ def _build(app: Flask, key: str, backends: Mapping[str, Callable[[Mapping[str, A
     return factory(app.config)
 
 
+def _flag(app: Flask, key: str) -> bool:
+    """A true/false setting; anything else is refused (``"False"`` would be truthy)."""
+    value = app.config.get(key)
+    if not isinstance(value, bool):
+        raise RuntimeError(f"{key} must be true or false, not {value!r}")
+    return value
+
+
+def _check_production_sms(app: Flask) -> None:
+    """Production delivers codes: no in-memory outbox, and the console only when allowed explicitly."""
+    cfg = app.config
+    allow_console = _flag(app, "ALLOW_CONSOLE_SMS")
+    if cfg["ENV_NAME"] != "production":
+        return
+    for key in ("SMS_BACKEND", "SMS_FALLBACK_BACKEND"):
+        if cfg.get(key) == "outbox":
+            raise RuntimeError(f"{key}=outbox keeps codes in memory (tests only): refused in production")
+        if cfg.get(key) == "console" and not allow_console:
+            raise RuntimeError(
+                f"production needs a real {key} (aliyun, tencent or webhook): the console sender "
+                "delivers no code; set ALLOW_CONSOLE_SMS=true to run without SMS on purpose"
+            )
+
+
 def _sms(app: Flask) -> CodeSender:
     cfg = app.config
-    if cfg["ENV_NAME"] == "production" and cfg["SMS_BACKEND"] == "console" and not cfg.get("ALLOW_CONSOLE_SMS"):
-        raise RuntimeError(
-            "production needs a real SMS_BACKEND (aliyun, tencent or webhook): the console sender "
-            "delivers no code; set ALLOW_CONSOLE_SMS=true to run without SMS on purpose"
-        )
+    _check_production_sms(app)
     sender = _build(app, "SMS_BACKEND", SMS_BACKENDS)
     if not cfg.get("SMS_FALLBACK_BACKEND"):
         return sender
@@ -58,6 +78,10 @@ def _captcha(app: Flask) -> CaptchaVerifier | None:
     unknown = sorted(set(dialects) - set(CAPTCHA_DIALECT_NAMES))
     if unknown:
         raise RuntimeError(f"CAPTCHA_DIALECTS: unknown dialect(s) {unknown}; choose from {list(CAPTCHA_DIALECT_NAMES)}")
+    if len({"modern", "platform"} & set(dialects)) == 1:
+        # One path, /api/auth/send_code, serves both: a bot would switch body shape.
+        raise RuntimeError("CAPTCHA_DIALECTS: modern and platform share /api/auth/send_code; list both or neither")
+    _flag(app, "CAPTCHA_FAIL_OPEN")
     if not cfg.get("CAPTCHA_PROVIDER"):
         if dialects:
             raise RuntimeError("CAPTCHA_DIALECTS is set but CAPTCHA_PROVIDER is not (aliyun or tencent)")

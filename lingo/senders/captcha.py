@@ -14,12 +14,9 @@ object ``{"ticket": ..., "randstr": ...}`` (or that object as a JSON string).
 """
 from __future__ import annotations
 
-import logging
 from typing import Any, Callable, Mapping, Protocol
 
 from .sms import provider
-
-log = logging.getLogger("lingo.captcha")
 
 
 class CaptchaUnavailable(Exception):
