@@ -45,8 +45,16 @@ class SessionToken(db.Model):
     kind: Mapped[str] = mapped_column(String(8))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: Set when a refresh token is rotated; presenting it again is reuse.
+    #: Set when a refresh token is rotated, or killed by a grace retry of its
+    #: parent; presenting it again is reuse.
     used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The refresh token this token's pair was issued for (``None`` for a
+    #: sign-in's first pair): a grace retry of that parent kills its unspent
+    #: child. No foreign key: tokens only ever go with their session, and a
+    #: self-reference would add cascade work to every session delete.
+    parent_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    #: When the one grace retry of this (rotated) refresh token was taken.
+    retried_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     session: Mapped[Session] = relationship()

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import jwt
 from flask import current_app
@@ -133,7 +133,13 @@ def _insert(table: Any) -> Insert:
     return insert(table)
 
 
-def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime) -> Issued:
+def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime,
+           parent_id: int | None = None) -> Issued:
+    """Mint and store an access and a refresh token for the session (caller commits).
+
+    ``parent_id`` is the refresh token traded for this pair (``None`` at sign-in):
+    a grace retry of that token finds the pair it must kill through it.
+    """
     access_exp = now + timedelta(seconds=policy.access_ttl)
     refresh_exp = now + timedelta(seconds=policy.refresh_ttl)
     access = policy.mint(Mint(ACCESS, session_id, user, now, access_exp))
@@ -144,7 +150,7 @@ def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime) -> I
         _insert(SessionToken.__table__),
         [
             {"session_id": session_id, "kind": kind, "token_hash": token_hash(tok), "expires_at": exp,
-             "created_at": now}
+             "created_at": now, "parent_id": parent_id}
             for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp))
         ],
     )
@@ -260,11 +266,93 @@ def authenticate(token: str, now: datetime) -> tuple[User, int]:
     return row.User, row.id
 
 
+#: The contract's ceiling for ``REFRESH_REUSE_GRACE`` (SPEC §4: "a grace of ≤ 10 s").
+MAX_REUSE_GRACE = 10
+
+#: Presentations of a parent this soon after its grace retry are taken as copies of
+#: one burst (a client firing the same retry on several connections, or gunicorn
+#: workers racing on it), not as reuse: they are refused and revoke nothing. A
+#: parent presented again later than this, though still inside the grace, is reuse.
+DUPLICATE_WINDOW = timedelta(seconds=1)
+
+
+def reuse_grace() -> timedelta:
+    """``REFRESH_REUSE_GRACE`` as a duration, kept within 0 … :data:`MAX_REUSE_GRACE` s."""
+    seconds = float(current_app.config.get("REFRESH_REUSE_GRACE", MAX_REUSE_GRACE) or 0)
+    return timedelta(seconds=min(max(seconds, 0.0), MAX_REUSE_GRACE))
+
+
+def _claim(*criteria: Any, **values: Any) -> int:
+    """One conditional ``UPDATE session_tokens``; the number of rows it changed.
+
+    Every decision in :func:`rotate` is such a claim: the row lock (MySQL) or the
+    write lock (SQLite's ``BEGIN IMMEDIATE``) makes exactly one of any concurrent
+    claimants see its condition still true, across workers and hosts.
+    """
+    return db.session.execute(
+        update(SessionToken).where(*criteria).values(**values).execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _reuse(token_id: int, session_id: int, now: datetime) -> NoReturn:
+    """A rotated refresh token was presented and no grace applies: revoke the session,
+    unless this is a copy within :data:`DUPLICATE_WINDOW` of the token's grace retry.
+
+    Reads the token after both claims failed: ``retried_at`` is written once and
+    the failed claims waited for whoever held the row, so the value is final.
+
+    :raises DomainError: ``INVALID_TOKEN``, always.
+    """
+    retried_at = db.session.execute(
+        select(SessionToken.retried_at).where(SessionToken.id == token_id)
+    ).scalar_one()
+    if retried_at is not None and now <= retried_at + DUPLICATE_WINDOW:
+        db.session.rollback()
+    else:
+        revoke_session(session_id, now=now)
+    raise DomainError(Error.INVALID_TOKEN)
+
+
+def _grace_retry(token_id: int, session_id: int, now: datetime) -> bool:
+    """Take the one grace retry of a rotated refresh token, killing its child pair.
+
+    True when ``token_id`` was rotated at most ``REFRESH_REUSE_GRACE`` ago, was not
+    retried yet, and its child refresh token is still unspent (so it is the
+    immediate parent of the live pair): that child is now spent, and the caller
+    issues the replacement. False when no grace applies.
+
+    :raises DomainError: ``INVALID_TOKEN`` after revoking the session, when the
+        token is an older ancestor (its child was rotated in turn) or was itself
+        killed by a grace retry (whoever presents it got the "lost" answer).
+    """
+    grace = reuse_grace()
+    if not grace:
+        return False
+    # The parent first: its row lock queues concurrent retries, and the rotation
+    # that spent it has committed its child before this UPDATE can see used_at.
+    if _claim(SessionToken.id == token_id, SessionToken.used_at.is_not(None),
+              SessionToken.used_at >= now - grace, SessionToken.retried_at.is_(None),
+              retried_at=now) != 1:
+        return False
+    # Kill the refresh token of the lost answer; its access token dies with every
+    # other live access token of the session in rotate().
+    if not _claim(SessionToken.parent_id == token_id, SessionToken.kind == REFRESH,
+                  SessionToken.used_at.is_(None), used_at=now):
+        revoke_session(session_id, now=now)
+        raise DomainError(Error.INVALID_TOKEN)
+    return True
+
+
 def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
     """Trade a refresh token for a new pair; the old refresh and access tokens die.
 
-    Presenting a refresh token that was already rotated revokes the whole
-    session (reuse detection; no grace period). Commits.
+    Presenting a refresh token that was already rotated revokes the whole session
+    (reuse detection), with one exception (SPEC §4): within ``REFRESH_REUSE_GRACE``
+    seconds of its rotation, the immediate parent of the live pair may be presented
+    once more, because a mobile network lost the answer. That retry gets a new
+    pair and the pair of the lost answer dies, so one live pair remains; copies of
+    that retry arriving with it are refused without revoking (:data:`DUPLICATE_WINDOW`).
+    Every step is a conditional UPDATE, so this holds across workers. Commits.
 
     :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
     """
@@ -283,15 +371,9 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
     token, session, user = row
     if session.revoked_at is not None or token.expires_at <= now:
         raise DomainError(Error.INVALID_TOKEN)
-    claimed = db.session.execute(
-        update(SessionToken)
-        .where(SessionToken.id == token.id, SessionToken.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        revoke_session(session.id, now=now)
-        raise DomainError(Error.INVALID_TOKEN)
+    rotated = _claim(SessionToken.id == token.id, SessionToken.used_at.is_(None), used_at=now) == 1
+    if not rotated and not _grace_retry(token.id, session.id, now):
+        _reuse(token.id, session.id, now)
     if not user.is_active:
         db.session.rollback()
         raise DomainError(Error.ACCOUNT_DISABLED)
@@ -302,7 +384,7 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
         .values(expires_at=now)
         .execution_options(synchronize_session=False)
     )
-    issued = _issue(session.id, user, policy, now)
+    issued = _issue(session.id, user, policy, now, parent_id=token.id)
     session.expires_at = now + _session_lifetime(policy)
     db.session.commit()
     return issued
