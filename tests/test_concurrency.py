@@ -72,4 +72,6 @@ def test_refresh_token_raced_gives_at_most_one_new_pair(app, modern):
 
     statuses = race(5, refresh)
     assert all(s in (200, 401) for s in statuses), statuses
-    assert statuses.count(200) <= 1
+    # the rotation and at most one grace retry (which kills the rotation's pair);
+    # tests/test_refresh_grace.py proves exactly one pair stays live
+    assert 1 <= statuses.count(200) <= 2

@@ -324,14 +324,15 @@ def test_disabled_user_gets_10003(app, client, platform_api):
 # --- refresh_token and destroy_token -----------------------------------------------------
 
 
-def test_refresh_token_matches_the_seed_and_rotates(client, platform_api):
+def test_refresh_token_matches_the_seed_and_rotates(client, platform_api, clock):
     first = platform_api.tokens(PHONE)
     response = post(client, "refresh_token", {"refresh_token": first["refresh_token"]})
     second = assert_seed_tokens(response.get_json())
     assert second["access_token"] != first["access_token"]
     assert platform_api.info(second["access_token"]).status_code == 200
     assert_error(platform_api.info(first["access_token"]), 10004, 401)
-    # Reusing the rotated refresh token revokes the whole session.
+    # Reusing the rotated refresh token after REFRESH_REUSE_GRACE revokes the whole session.
+    clock.advance(11)
     assert_error(post(client, "refresh_token", {"refresh_token": first["refresh_token"]}), 10004, 401)
     assert_error(platform_api.info(second["access_token"]), 10004, 401)
     assert_error(post(client, "refresh_token", {"refresh_token": second["refresh_token"]}), 10004, 401)
