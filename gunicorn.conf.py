@@ -8,16 +8,129 @@ across a fork.
 The access log format deliberately uses ``%(U)s`` (path) and never ``%(r)s``
 (request line) or ``%(q)s`` (query string): legacy v4 clients send passwords and
 codes in query strings. The referer is left out for the same reason.
+
+Two things gunicorn does on its own are changed here, both at documented
+seams: ``logger_class`` (:class:`EscapingLogger`) escapes control characters
+in every access-log field and error-log message, so a percent-encoded CR/LF
+in a path cannot forge a line; and the page gunicorn writes when it refuses a
+request before the application sees it (400, 414, 431, ...), HTML by default,
+is JSON in the modern envelope (:func:`write_json_error`).
 """
 from __future__ import annotations
 
+import json
+import logging
 import multiprocessing
 import os
+import re
+from typing import Any
+
+from gunicorn import glogging, util
+
+from lingo.request_log import escape_controls, escape_field
 
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "").strip()
     return int(value) if value else default
+
+
+#: gunicorn's own answers (``handle_error`` in ``gunicorn/workers/base.py``:
+#: refused before the application saw the request): ``(error key, message)``
+#: per status for the modern envelope. Keys of lingo's error table where one
+#: fits; ``bad_request`` and the size keys are HTTP-level (nginx uses them too).
+GUNICORN_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式不合法"),
+    403: ("forbidden", "没有访问或操作权限"),
+    414: ("uri_too_long", "请求地址过长"),
+    417: ("bad_request", "请求格式不合法"),
+    431: ("headers_too_large", "请求头过大"),
+    500: ("internal", "服务器内部错误"),
+    501: ("not_implemented", "不支持的请求"),
+}
+
+
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's error page as JSON: ``{"code", "msg", "data": null, "error"}``.
+
+    Replaces ``gunicorn.util.write_error`` (same signature), the one call
+    through which every gunicorn worker writes the page of a request it
+    refuses. ``mesg`` is deliberately dropped: it quotes the offending request
+    line or header, query string (v4 passwords) included.
+    """
+    key, msg = GUNICORN_ERRORS.get(status_int, ("bad_request" if status_int < 500 else "internal", reason))
+    body = json.dumps({"code": status_int, "msg": msg, "data": None, "error": key}, ensure_ascii=False).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# A patch, but of one function with a stable signature that only error pages
+# use; checked so that a gunicorn release without it fails at start-up
+# instead of silently answering HTML again.
+if not callable(getattr(util, "write_error", None)):
+    raise RuntimeError("gunicorn.util.write_error is gone: update write_json_error in gunicorn.conf.py")
+util.write_error = write_json_error
+
+
+def _wsgi_text(value: str) -> str:
+    """A WSGI string (bytes as latin-1) decoded as UTF-8, as the application sees it."""
+    try:
+        return value.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # not a WSGI byte string: already text
+        return value
+
+
+class EscapedAtoms(glogging.SafeAtoms):
+    """Access-log atoms with control characters escaped in every text value.
+
+    gunicorn writes ``%(U)s`` percent-decoded, so ``/x%0d%0a...`` would end the
+    line and start a forged one. Values are decoded as UTF-8 first (so a
+    Chinese path is one character per character, not bytes that look like C1
+    controls), then backslashes doubled and controls escaped
+    (:func:`lingo.request_log.escape_field`); gunicorn's ``SafeAtoms`` then
+    escapes double quotes, so no value can leave its quoted field either.
+    """
+
+    def __init__(self, atoms: dict[str, Any]) -> None:
+        super().__init__({k: escape_field(_wsgi_text(v)) if isinstance(v, str) else v for k, v in atoms.items()})
+
+
+#: A query string in a request target gunicorn quotes in an error-log message.
+QUERY_IN_TARGET = re.compile(r"(/[^\s?'\"]*)\?[^\s'\"]*")
+
+
+class EscapeMessages(logging.Filter):
+    """Escape control characters in gunicorn's error-log messages; drop query strings.
+
+    Some messages quote the client's request: ``Invalid request from ip=...:
+    Invalid HTTP request line: 'GET /x?password=... '`` (a WARNING, logged at
+    the default level) or ``Error handling request GET /x?...``. v4 clients
+    send passwords in query strings, so the query is cut (``?…``) as in every
+    other log. Tracebacks (exception text) keep their line breaks.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's message by its safe form; never drops a record."""
+        message = QUERY_IN_TARGET.sub(r"\1?…", record.getMessage())
+        record.msg, record.args = escape_controls(message), None
+        return True
+
+
+class EscapingLogger(glogging.Logger):
+    """gunicorn's logger with escaped access-log atoms and error-log messages."""
+
+    atoms_wrapper_class = EscapedAtoms
+
+    def setup(self, cfg: Any) -> None:
+        """gunicorn's set-up (also run on reload), plus the error-log filter once."""
+        super().setup(cfg)
+        if not any(isinstance(f, EscapeMessages) for f in self.error_log.filters):
+            self.error_log.addFilter(EscapeMessages())
 
 
 wsgi_app = "wsgi:app"
@@ -52,6 +165,7 @@ access_log_format = (
     '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms '
     'rid=%({x-request-id}o)s "%(a)s"'
 )
+logger_class = EscapingLogger
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 proc_name = os.environ.get("GUNICORN_PROC_NAME", "lingo")

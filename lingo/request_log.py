@@ -7,6 +7,12 @@ clients put passwords there), the status, the duration in milliseconds, the
 client address and the user id when the request authenticated. Bodies,
 headers and query strings are never logged.
 
+Every logged field is text an attacker chooses (a percent-encoded CR/LF in the
+path decodes to a real line break), so control characters are escaped
+(:func:`escape_controls`) before they reach a log: in each field of the
+request line, and again in every record's message by both formatters, so no
+logger can be made to write a forged line.
+
 Named ``request_log`` so it does not shadow the standard ``logging`` module.
 """
 from __future__ import annotations
@@ -15,6 +21,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
@@ -29,6 +36,82 @@ HANDLER_NAME = "lingo-stderr"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"
 JSON_FIELDS = ["asctime", "levelname", "name", "process", "message"]
 LOG_FORMATS = ("text", "json")
+
+#: Characters that must never reach a log raw: C0 and C1 controls and DEL
+#: (CR/LF forge lines, ESC drives terminals), the Unicode line and paragraph
+#: separators (some viewers break lines there), and the bidirectional marks,
+#: embeddings, overrides and isolates (they reorder a line on screen).
+CONTROL_CHARS = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+#: Short escapes for the common controls; every other one is ``\xHH`` / ``\uHHHH``.
+SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    """The visible escape of one matched control character."""
+    char = match.group()
+    if char in SHORT_ESCAPES:
+        return SHORT_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def escape_controls(text: str) -> str:
+    r"""``text`` with every control character written as a visible escape.
+
+    A CR LF becomes the four characters ``\r\n``: the line stays one line
+    and a reader sees what was sent. Idempotent, so a message
+    whose fields were escaped already may pass through it again; backslashes
+    are left alone here (see :func:`escape_field`).
+    """
+    return CONTROL_CHARS.sub(_escape_one, text)
+
+
+def escape_field(value: object) -> object:
+    r"""A client-supplied log field made safe and unambiguous.
+
+    Strings get their backslashes doubled first, so a client that sends the
+    two characters ``\r`` cannot pass them off as an escaped CR; then
+    control characters are escaped. Anything else (ints, ``None``) is returned
+    as it is.
+    """
+    if not isinstance(value, str):
+        return value
+    return escape_controls(value.replace("\\", "\\\\"))
+
+
+class SafeTextFormatter(logging.Formatter):
+    """The text formatter, with control characters escaped in each message.
+
+    Covers every logger (lingo's, Flask's, the libraries'), not only the
+    request line: any of them may log a value a client chose. Only the
+    message line is escaped; a traceback appended after it keeps its line
+    breaks (its frames are lingo's code, not client text).
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The record's line (without exception text), control characters escaped."""
+        return escape_controls(super().formatMessage(record))
+
+
+class SafeJsonFormatter(JsonFormatter):
+    r"""The JSON formatter, with control characters escaped in each text field.
+
+    JSON already keeps a record on one line (it writes ``\n`` for a line
+    break), but a reader of the parsed field would still see a raw CR/LF;
+    escaping the fields makes both formats show the same visible escapes.
+    Tracebacks (``exc_info``, ``stack_info``) keep their line breaks.
+    """
+
+    MULTI_LINE_FIELDS = frozenset({"exc_info", "stack_info"})
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        """Escape every top-level text field except the tracebacks."""
+        return {
+            key: escape_controls(value) if isinstance(value, str) and key not in self.MULTI_LINE_FIELDS else value
+            for key, value in log_data.items()
+        }
 
 
 class StorageDownIsError(logging.Filter):
@@ -51,9 +134,9 @@ def make_formatter(fmt: str) -> logging.Formatter:
     :raises RuntimeError: for a format other than ``text`` or ``json``.
     """
     if fmt == "json":
-        return JsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"})
+        return SafeJsonFormatter(JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"})
     if fmt == "text":
-        return logging.Formatter(TEXT_FORMAT)
+        return SafeTextFormatter(TEXT_FORMAT)
     raise RuntimeError(f"LOG_FORMAT must be one of {LOG_FORMATS}, not {fmt!r}")
 
 
@@ -95,16 +178,20 @@ def _start() -> None:
 def _finish(response: Response) -> Response:
     started = g.get("request_started") or time.perf_counter()
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    rid = request_id()
+    # Method, path and address come from the client (the address through
+    # X-Forwarded-For behind a proxy): escaped here, so the JSON fields carry
+    # the same visible escapes as the text line.
     fields = {
-        "request_id": request_id(),
-        "method": request.method,
-        "path": request.path,
+        "request_id": escape_field(rid),
+        "method": escape_field(request.method),
+        "path": escape_field(request.path),
         "status": response.status_code,
         "duration_ms": duration_ms,
-        "remote_addr": request.remote_addr or "",
-        "user_id": g.get("user_id"),
+        "remote_addr": escape_field(request.remote_addr or ""),
+        "user_id": escape_field(g.get("user_id")),
     }
-    response.headers["X-Request-ID"] = fields["request_id"]
+    response.headers["X-Request-ID"] = rid
     log.info(
         "%(request_id)s %(method)s %(path)s %(status)s %(duration_ms)sms ip=%(remote_addr)s user=%(user_id)s",
         fields,

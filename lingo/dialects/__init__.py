@@ -6,16 +6,24 @@ Errors (domain errors, unknown paths, wrong methods, oversize bodies, server
 faults) are handled here, at application level, and rendered by the dialect
 that owns the request: the one its view chose (``g.dialect``), else the one
 whose prefix matches the path best.
+
+Werkzeug's own answers that are not errors are replaced here too, because
+they are HTML: a routing redirect (a 308 page whose ``Location`` echoes the
+``Host`` header and the query string) becomes the dialect's 404, and the
+automatic ``OPTIONS`` answer (200 ``text/html``, empty) becomes a 204 with
+an ``Allow`` header and no body type.
 """
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy.exc import DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import RequestRedirect
 
 from ..errors import DomainError, Error
 
@@ -56,9 +64,15 @@ HTTP_ERRORS = {
 }
 
 
+#: Runs of slashes, collapsed only to choose a dialect: ``//api//v4.0//x`` is
+#: no route (slash merging is off) but is still a v4 client's path.
+SLASHES = re.compile(r"/{2,}")
+
+
 def dialect_for_path(path: str) -> Dialect:
     """The dialect with the longest prefix matching ``path`` (the first one otherwise)."""
     dialects: list[Dialect] = current_app.extensions["lingo.dialects"]
+    path = SLASHES.sub("/", path)
     best, best_len = dialects[0], -1
     for dialect in dialects:
         for prefix in dialect.prefixes:
@@ -88,6 +102,26 @@ def _on_http_error(exc: HTTPException) -> Response:
     return response
 
 
+def _answer_routing_without_html() -> Response | None:
+    """Before every request: keep Werkzeug's HTML answers out (see the module docstring).
+
+    A redirect cannot happen with today's rules (slash merging is off, no
+    rule ends in ``/`` or has defaults), but one added later must not
+    reopen the hole: the requested path is not a route, so it is a 404.
+
+    :raises NotFound: instead of a routing redirect.
+    """
+    if isinstance(request.routing_exception, RequestRedirect):
+        raise NotFound()
+    rule = request.url_rule
+    if request.method == "OPTIONS" and rule is not None and getattr(rule, "provide_automatic_options", False):
+        response = current_app.make_default_options_response()  # Allow: the path's methods
+        response.status_code = 204
+        response.headers.remove("Content-Type")
+        return response
+    return None
+
+
 def _on_database_down(exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not exc.connection_invalidated:
         return _on_unexpected(exc)
@@ -112,6 +146,7 @@ def init_app(app: Flask, dialects: list[Dialect]) -> None:
         if request.blueprint in by_blueprint:
             g.dialect = by_blueprint[request.blueprint]
 
+    app.before_request(_answer_routing_without_html)
     app.register_error_handler(DomainError, render)
     app.register_error_handler(HTTPException, _on_http_error)
     app.register_error_handler(DBAPIError, _on_database_down)
