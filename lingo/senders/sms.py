@@ -51,7 +51,7 @@ class Delivery:
 class CodeSender(Protocol):
     """Delivers a verification code to a phone number or an email address."""
 
-    def send_code(self, to: str, code: str, ttl: int, scene: str = SCENE_ANY) -> Delivery | None:
+    def send_code(self, to: str, code: str, ttl: int, scene: str = SCENE_ANY) -> Delivery:
         """Deliver ``code`` (valid ``ttl`` seconds) to ``to`` for ``scene``.
 
         :raises lingo.errors.DomainError: with a ``SMS_*`` / ``EMAIL_*`` error
@@ -79,6 +79,11 @@ class SmsDeliveryError(DomainError):
         self.provider = provider
         self.provider_code = provider_code
         self.request_id = request_id
+
+    @property
+    def maybe_delivered(self) -> bool:
+        """Whether the provider may have sent the message anyway: it took the request and timed out."""
+        return self.provider_code == "timeout"
 
 
 #: Mapped errors that are the caller's or the number's doing: logged at WARNING, others at ERROR.
@@ -263,14 +268,21 @@ class FailoverSender:
         self.primary = primary
         self.fallback = fallback
 
-    def send_code(self, to: str, code: str, ttl: int, scene: str = SCENE_ANY) -> Delivery | None:
+    def send_code(self, to: str, code: str, ttl: int, scene: str = SCENE_ANY) -> Delivery:
         try:
             return self.primary.send_code(to, code, ttl, scene)
         except DomainError as exc:
             if exc.error is not Error.SMS_UNAVAILABLE:
                 raise
+            primary_error = exc
             log.warning("sms: primary sender unavailable, sending to %s through the fallback", mask(to))
-        return self.fallback.send_code(to, code, ttl, scene)
+        try:
+            return self.fallback.send_code(to, code, ttl, scene)
+        except DomainError as exc:
+            if getattr(primary_error, "maybe_delivered", False):
+                # The primary timed out and may still deliver: say so, so the code stays live.
+                raise primary_error from exc
+            raise
 
 
 def provider(module: str, name: str, extra: str = "") -> Callable[[Mapping[str, Any]], Any]:
