@@ -17,6 +17,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, Stack, ensure_nginx  # noqa: E402
+from stack import ROOT, TEST_STATUS_PREFIX, Stack, ensure_nginx  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -190,6 +192,143 @@ def check_ip_limit(run: Run) -> str:
     counts = {name: run.served_by(rids).count(name) for name in ("a", "b")}
     assert counts["a"] and counts["b"], f"attempts were not spread over both instances: {counts}"
     return f"30 attempts (a: {counts['a']}, b: {counts['b']}, forged X-Forwarded-For) then 429 rate_limited"
+
+
+def raw_http(port: int, data: bytes) -> tuple[int | None, dict[str, str], bytes]:
+    """Send raw bytes to 127.0.0.1:``port`` and read until the server closes.
+
+    Returns ``(status, headers with lower-case names, body)``; the status is
+    ``None`` when the server closed without answering.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(data)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    if not answer:
+        return None, {}, b""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def http_request(target: str, *headers: str, method: str = "GET", host: str = "lingo.test") -> bytes:
+    """A raw HTTP/1.1 request (``Connection: close``) for :func:`raw_http`."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", *headers, "Connection: close", "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def check_log_forging(run: Run) -> str:
+    """8. A percent-encoded CR/LF in the path stays one escaped line in every log.
+
+    The path carries a fake gunicorn access line and a fake lingo line after
+    CR/LFs. Through nginx to both instances (a logs JSON, b text): each
+    request is one line in nginx's access log, in its instance's gunicorn
+    access log and in its lingo log, with the CR/LF as visible escapes, and
+    no line starts with the forged text.
+    """
+    c, stack = run.client, run.stack
+    marker = "forged-" + uuid.uuid4().hex[:12]
+    fake_access = f'127.0.0.1 [05/Jan/2026:08:00:00 +0000] "GET /api/admin/users HTTP/1.0" 200 2 1ms rid={marker} "-"'
+    fake_app = f"2026-01-05 08:00:00,000 INFO lingo.request [1] {marker} GET /api/admin/users 200 1.0ms ip=10.0.0.1 user=1"
+    path = "/api/v4.0/login%0d%0a" + quote(fake_access) + "%0d%0a" + quote(fake_app)
+    password = "Pw-" + secrets.token_urlsafe(12)
+    c.secrets.add(password)
+    rids = []
+    for _ in range(6):
+        status, payload, rid = c.call("GET", f"{path}?password={password}", ip="127.0.8.1")
+        assert status == 200 and isinstance(payload, dict) and payload.get("code") == -1, f"{status} {payload}"
+        rids.append(rid)
+    served = run.served_by(rids)
+    per_instance = {name: served.count(name) for name in ("a", "b")}
+    assert per_instance["a"] and per_instance["b"], f"not served by both instances: {served}"
+    time.sleep(0.3)
+    logs = {"nginx-lingo.access.log": len(rids), "a.access.log": per_instance["a"], "b.access.log": per_instance["b"],
+            "a.out": per_instance["a"], "b.out": per_instance["b"]}
+    for name, expected in logs.items():
+        lines = [line for line in (stack.logs / name).read_text(errors="replace").splitlines() if marker in line]
+        assert len(lines) == expected, f"{name}: {len(lines)} lines with the forged text, expected {expected}"
+        forged = [line for line in lines if line.startswith(("127.0.0.1 [05/Jan/2026", "2026-01-05 08:00:00"))]
+        assert not forged, f"{name}: forged line {forged[0][:120]}"
+        assert all(any(rid in line for rid in rids) for line in lines), f"{name}: {lines[0][:160]}"
+        if name == "a.out":  # JSON: the path field itself carries the escapes
+            paths = [json.loads(line)["path"] for line in lines]
+            assert all(p.startswith("/api/v4.0/login\\r\\n127.0.0.1 [05/Jan") for p in paths), paths[0][:80]
+        else:
+            escape = "\\x0D\\x0A" if name.startswith("nginx") else "\\r\\n"
+            assert all(escape in line for line in lines), f"{name}: {lines[0][:160]}"
+    return (f"{len(rids)} requests (a: {per_instance['a']}, b: {per_instance['b']}): one line each in nginx, gunicorn "
+            f"and lingo (JSON and text) logs, CR/LF escaped, no forged line")
+
+
+def check_no_html(run: Run) -> str:
+    """9. No HTML from nginx, gunicorn or lingo, and no redirect echoing the query.
+
+    Doubled slashes get the dialect's 404 (no 308 with Host and query in
+    Location); OPTIONS is a bodiless 204 with Allow; nginx's own 400, 405,
+    414 and 431 (and, through test-only locations, 404, 429, 500, 503) and
+    gunicorn's own 414 and 431 (through nginx) and 400 (direct) are JSON in
+    the modern envelope; nginx answers 408 with no page at all.
+    """
+    c, stack = run.client, run.stack
+    nginx, gunicorn_b = stack.ports["nginx"], stack.ports["b"]
+    password = "Pw-" + secrets.token_urlsafe(12)
+    c.secrets.add(password)
+
+    def expect_json(what: str, answer: tuple[int | None, dict[str, str], bytes], status: int, key: str) -> None:
+        got, headers, body = answer
+        assert got == status, f"{what}: {got} {body[:120]!r}"
+        assert headers.get("content-type", "").startswith("application/json"), f"{what}: {headers}"
+        page = json.loads(body)
+        assert page == {"code": status, "msg": page.get("msg"), "data": None, "error": key} and page["msg"], \
+            f"{what}: {page}"
+        assert password.encode() not in body and b"<html" not in body.lower(), f"{what}: {body[:120]!r}"
+
+    checked = 0
+    answer = raw_http(nginx, http_request(f"//api//v4.0//login?password={password}", host="evil.example"))
+    assert answer[0] == 200 and "location" not in answer[1] and json.loads(answer[2])["code"] == -1, answer[:2]
+    assert b"evil.example" not in answer[2] and password.encode() not in answer[2], answer[2][:120]
+    for path in ("/api/auth/send_code", "/api/v4.0/login", "/image-to-sound/api/login", "/api/personal/info"):
+        status, headers, body = raw_http(nginx, http_request(path, method="OPTIONS"))
+        assert status == 204 and body == b"" and "content-type" not in headers and "OPTIONS" in headers.get("allow", ""), \
+            f"OPTIONS {path}: {status} {headers}"
+    expect_json("OPTIONS on an unknown path", raw_http(nginx, http_request("/api/auth/nope", method="OPTIONS")),
+                404, "no_such_path")
+    checked += 6
+    nginx_pages = [
+        ("nginx: bad request line", f"GET /x?password={password} HTTP/1.1 junk\r\nHost: x\r\n\r\n".encode(),
+         400, "bad_request"),
+        ("nginx: TRACE", http_request("/api/auth/send_code", method="TRACE"), 405, "method_not_allowed"),
+        ("nginx: 9000-byte request line", http_request("/" + "a" * 9000 + f"?password={password}"), 414, "uri_too_long"),
+        ("nginx: 9000-byte header", http_request("/api/auth/send_code", "X-Big: " + "b" * 9000), 431,
+         "headers_too_large"),
+        ("gunicorn via nginx: 5000-byte request line", http_request("/" + "a" * 5000 + f"?password={password}"), 414,
+         "uri_too_long"),
+        ("gunicorn via nginx: 150 headers", http_request("/api/auth/send_code", *(f"X-H{n}: v" for n in range(150))),
+         431, "headers_too_large"),
+    ]
+    keys = {404: "no_such_path", 429: "rate_limited", 500: "internal", 503: "service_unavailable"}
+    nginx_pages += [(f"nginx: return {code}", http_request(f"{TEST_STATUS_PREFIX}{code}"), code, key)
+                    for code, key in keys.items()]
+    for what, data, status, key in nginx_pages:
+        expect_json(what, raw_http(nginx, data), status, key)
+    timeout_answer = raw_http(nginx, http_request(f"{TEST_STATUS_PREFIX}408"))
+    assert timeout_answer == (None, {}, b""), f"nginx: return 408: {timeout_answer}"
+    checked += len(nginx_pages) + 1
+    gunicorn_pages = [
+        ("gunicorn: bad header name", http_request("/api/auth/send_code", "Bad Header: v")),
+        ("gunicorn: bad version", f"GET /x?password={password} HTTP/1.1 junk\r\nHost: x\r\n\r\n".encode()),
+        ("gunicorn: no version", f"GET /x?password={password}\r\nHost: x\r\n\r\n".encode()),
+    ]
+    for what, data in gunicorn_pages:
+        expect_json(what, raw_http(gunicorn_b, data), 400, "bad_request")
+    checked += len(gunicorn_pages)
+    return (f"{checked} answers: slashes → the v4 404, OPTIONS → 204, nginx 400/404/405/414/429/431/500/503 and "
+            f"gunicorn 400/414/431 → JSON envelope, nginx 408 → no page")
 
 
 def check_mariadb_outage(run: Run) -> str:
@@ -417,6 +556,8 @@ def main() -> int:
         run.check(1, "second send_code within 60 s refused on any instance", lambda: check_send_cooldown(run))
         run.check(2, "ten parallel uses of one code: exactly one success", lambda: check_parallel_code(run))
         run.check(3, "per-IP limit counted across both instances", lambda: check_ip_limit(run))
+        run.check(8, "CR/LF in a path: one escaped line in every log", lambda: check_log_forging(run))
+        run.check(9, "no HTML answers from nginx, gunicorn or lingo", lambda: check_no_html(run))
         run.check(5, "MariaDB stop/restart: clean 503s, then success, no worker restart",
                   lambda: check_mariadb_outage(run))
         run.check(6, "Redis stopped: requests still answered", lambda: check_redis_outage(run))

@@ -27,6 +27,13 @@ MARIADBD = "/usr/sbin/mariadbd"
 SAMPLE_UPSTREAMS = ("10.0.0.11:8000", "10.0.0.12:8000")
 SAMPLE_LISTEN = "listen 80;"
 SAMPLE_LOG_DIR = "/var/log/nginx/"
+#: Where test-only locations go (before the proxying location).
+SAMPLE_PROXY_LOCATION = "    location / {\n"
+#: Statuses nginx answers only when configured to (limit_req, an operator's
+#: `return`) or on faults the test cannot cause: a test-only location answers
+#: each with a bare `return`, so its JSON error page can be checked.
+TEST_STATUSES = (404, 408, 429, 500, 503)
+TEST_STATUS_PREFIX = "/_deploy_test/status/"
 
 
 def free_port() -> int:
@@ -208,11 +215,19 @@ class Stack:
 
     # -- nginx --------------------------------------------------------------
     def start_nginx(self, nginx: str, upstreams: list[str]) -> None:
-        """Start nginx with ``deploy/nginx.conf`` (ports and log paths rewritten)."""
+        """Start nginx with ``deploy/nginx.conf`` (ports and log paths rewritten).
+
+        Adds one test-only location per :data:`TEST_STATUSES` entry
+        (``/_deploy_test/status/<n>`` answers a bare ``return <n>``).
+        """
         self.ports.setdefault("nginx", free_port())
         conf = (ROOT / "deploy" / "nginx.conf").read_text()
+        test_locations = "".join(
+            f"    location = {TEST_STATUS_PREFIX}{status} {{ return {status}; }}\n" for status in TEST_STATUSES
+        )
         for sample, real in [(SAMPLE_LISTEN, f"listen 127.0.0.1:{self.ports['nginx']};"),
                              (SAMPLE_LOG_DIR, f"{self.logs}/nginx-"),
+                             (SAMPLE_PROXY_LOCATION, test_locations + SAMPLE_PROXY_LOCATION),
                              *zip(SAMPLE_UPSTREAMS, upstreams)]:
             if sample not in conf:
                 raise RuntimeError(f"deploy/nginx.conf no longer contains {sample!r}")
