@@ -27,7 +27,7 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Production stack on loopback: private MariaDB + Redis, 2 gunicorn instances
-## (2 workers each) behind nginx (installed with apt-get when missing); 7 checks.
+## (2 workers each) behind nginx (installed with apt-get when missing); 10 checks.
 deploy-test: install
 	$(BIN)/python deploy/deploy_test.py
 

@@ -37,16 +37,16 @@ def _env_int(name: str, default: int) -> int:
 
 #: gunicorn's own answers (``handle_error`` in ``gunicorn/workers/base.py``:
 #: refused before the application saw the request): ``(error key, message)``
-#: per status for the modern envelope. Keys of lingo's error table where one
-#: fits; ``bad_request`` and the size keys are HTTP-level (nginx uses them too).
+#: per status for the modern envelope, keyed with lingo's error table (a request
+#: that cannot be parsed is invalid input; the status tells which limit it broke).
 GUNICORN_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "请求格式不合法"),
+    400: ("invalid_input", "请求格式不合法"),
     403: ("forbidden", "没有访问或操作权限"),
-    414: ("uri_too_long", "请求地址过长"),
-    417: ("bad_request", "请求格式不合法"),
-    431: ("headers_too_large", "请求头过大"),
+    414: ("invalid_input", "请求地址过长"),
+    417: ("invalid_input", "请求格式不合法"),
+    431: ("invalid_input", "请求头过大"),
     500: ("internal", "服务器内部错误"),
-    501: ("not_implemented", "不支持的请求"),
+    501: ("method_not_allowed", "不支持的请求"),
 }
 
 
@@ -58,7 +58,7 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
     refuses. ``mesg`` is deliberately dropped: it quotes the offending request
     line or header, query string (v4 passwords) included.
     """
-    key, msg = GUNICORN_ERRORS.get(status_int, ("bad_request" if status_int < 500 else "internal", reason))
+    key, msg = GUNICORN_ERRORS.get(status_int, ("invalid_input" if status_int < 500 else "internal", reason))
     body = json.dumps({"code": status_int, "msg": msg, "data": None, "error": key}, ensure_ascii=False).encode()
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\n"

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, TEST_STATUS_PREFIX, Stack, ensure_nginx  # noqa: E402
+from stack import ROOT, TEST_STATUS_PREFIX, Stack, ensure_nginx, free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -301,15 +301,15 @@ def check_no_html(run: Run) -> str:
     checked += 6
     nginx_pages = [
         ("nginx: bad request line", f"GET /x?password={password} HTTP/1.1 junk\r\nHost: x\r\n\r\n".encode(),
-         400, "bad_request"),
+         400, "invalid_input"),
         ("nginx: TRACE", http_request("/api/auth/send_code", method="TRACE"), 405, "method_not_allowed"),
-        ("nginx: 9000-byte request line", http_request("/" + "a" * 9000 + f"?password={password}"), 414, "uri_too_long"),
+        ("nginx: 9000-byte request line", http_request("/" + "a" * 9000 + f"?password={password}"), 414, "invalid_input"),
         ("nginx: 9000-byte header", http_request("/api/auth/send_code", "X-Big: " + "b" * 9000), 431,
-         "headers_too_large"),
+         "invalid_input"),
         ("gunicorn via nginx: 5000-byte request line", http_request("/" + "a" * 5000 + f"?password={password}"), 414,
-         "uri_too_long"),
+         "invalid_input"),
         ("gunicorn via nginx: 150 headers", http_request("/api/auth/send_code", *(f"X-H{n}: v" for n in range(150))),
-         431, "headers_too_large"),
+         431, "invalid_input"),
     ]
     keys = {404: "no_such_path", 429: "rate_limited", 500: "internal", 503: "service_unavailable"}
     nginx_pages += [(f"nginx: return {code}", http_request(f"{TEST_STATUS_PREFIX}{code}"), code, key)
@@ -325,7 +325,7 @@ def check_no_html(run: Run) -> str:
         ("gunicorn: no version", f"GET /x?password={password}\r\nHost: x\r\n\r\n".encode()),
     ]
     for what, data in gunicorn_pages:
-        expect_json(what, raw_http(gunicorn_b, data), 400, "bad_request")
+        expect_json(what, raw_http(gunicorn_b, data), 400, "invalid_input")
     checked += len(gunicorn_pages)
     return (f"{checked} answers: slashes → the v4 404, OPTIONS → 204, nginx 400/404/405/414/429/431/500/503 and "
             f"gunicorn 400/414/431 → JSON envelope, nginx 408 → no page")
@@ -515,6 +515,37 @@ def password_round(run: Run, phone: str, registered_at: float) -> None:
     assert out[0] == 200, f"logout: {out[:2]}"
 
 
+def check_risky_settings_refused(run: Run) -> str:
+    """10. gunicorn with production settings that leak or weaken: the app refuses to start.
+
+    ``CONSOLE_SHOWS_CODE`` (codes in the log), a 36-character key of one
+    letter, the console SMS sender without ``ALLOW_CONSOLE_SMS``: each stops
+    gunicorn's workers at start with a message naming the setting, and the
+    TEST_OTP accounts of the running instances were logged masked at start.
+    """
+    stack = run.stack
+    cases = {
+        "CONSOLE_SHOWS_CODE": {"LINGO_CONSOLE_SHOWS_CODE": "true"},
+        "variety": {"LINGO_SECRET_KEY": "k" * 36},
+        "ALLOW_CONSOLE_SMS": {"LINGO_ALLOW_CONSOLE_SMS": "false"},
+    }
+    for named, extra in cases.items():
+        env = {**os.environ, **stack.app_env, **extra}
+        env.update({"GUNICORN_BIND": f"127.0.0.1:{free_port()}", "GUNICORN_WORKERS": "1",
+                    "GUNICORN_ACCESS_LOG": "", "GUNICORN_ERROR_LOG": "-"})
+        try:
+            done = subprocess.run([str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"gunicorn kept running with {extra}") from exc
+        assert done.returncode != 0, f"gunicorn started with {extra}"
+        assert named in done.stderr, f"{extra}: no message naming {named}: {done.stderr[-300:]}"
+    masked = [line for line in (stack.logs / "a.out").read_text(errors="replace").splitlines()
+              if "TEST_OTP: account" in line]
+    assert masked, "no TEST_OTP warning at start"
+    return f"{len(cases)} risky settings refused at start ({', '.join(cases)}); TEST_OTP accounts logged masked"
+
+
 def main() -> int:
     """Run the deployment test; the exit status is the number of failed checks (capped)."""
     started = time.monotonic()
@@ -558,6 +589,7 @@ def main() -> int:
         run.check(3, "per-IP limit counted across both instances", lambda: check_ip_limit(run))
         run.check(8, "CR/LF in a path: one escaped line in every log", lambda: check_log_forging(run))
         run.check(9, "no HTML answers from nginx, gunicorn or lingo", lambda: check_no_html(run))
+        run.check(10, "risky production settings refused at start", lambda: check_risky_settings_refused(run))
         run.check(5, "MariaDB stop/restart: clean 503s, then success, no worker restart",
                   lambda: check_mariadb_outage(run))
         run.check(6, "Redis stopped: requests still answered", lambda: check_redis_outage(run))
