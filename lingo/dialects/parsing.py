@@ -112,7 +112,20 @@ def json_body() -> dict[str, Any]:
         body or unstorable text; ``PAYLOAD_TOO_LARGE`` past ``MAX_CONTENT_LENGTH``
         (raised by Werkzeug as 413 and rendered as such).
     """
-    raw = request.get_data(cache=True)
+    data = json_object(request.get_data(cache=True))
+    check_text(data, ["body"])
+    return data
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """Decode ``raw`` as a JSON object without judging its text; an empty body counts as ``{}``.
+
+    For callers that must look at the keys before refusing the characters in
+    the values (the shared ``send_code`` path picks its dialect by the keys):
+    call :func:`check_text` on the result before using it.
+
+    :raises DomainError: ``INVALID_INPUT`` for malformed JSON or a non-object body.
+    """
     if not raw.strip():
         return {}
     try:
@@ -128,7 +141,6 @@ def json_body() -> dict[str, Any]:
         raise DomainError(
             Error.INVALID_INPUT, msg, details=[{"loc": ["body"], "msg": msg, "type": "model_attributes_type"}]
         )
-    check_text(data, ["body"])
     return data
 
 

@@ -37,6 +37,22 @@ class Account:
         return self.national if self.kind == PHONE else self.key
 
 
+def _parse(raw: str, region: str | None) -> phonenumbers.PhoneNumber:
+    """``phonenumbers.parse`` with its failure as the ``ValueError`` every parser here raises.
+
+    Numbers that pass our shape checks can still fail to parse: ``phonenumbers``
+    strips Chinese carrier-selection prefixes (``17909``, ``17911`` …) and
+    leaves too few digits, or reads ``110…`` as an unknown country code.
+    Those are bad input, not server faults.
+
+    :raises ValueError: when ``phonenumbers`` cannot parse ``raw``.
+    """
+    try:
+        return phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a valid phone number") from exc
+
+
 def _from_number(number: phonenumbers.PhoneNumber, *, check_valid: bool = True) -> Account:
     if check_valid and not phonenumbers.is_valid_number(number):
         raise ValueError("not a valid phone number")
@@ -52,23 +68,23 @@ def modern_phone(raw: str) -> Account:
     """
     raw = raw.strip()
     if MAINLAND_MOBILE.fullmatch(raw):
-        return _from_number(phonenumbers.parse(raw, "CN"))
+        return _from_number(_parse(raw, "CN"))
     if E164.fullmatch(raw):
-        try:
-            return _from_number(phonenumbers.parse(raw, None))
-        except phonenumbers.NumberParseException as exc:
-            raise ValueError("not a valid phone number") from exc
+        return _from_number(_parse(raw, None))
     raise ValueError("phone must be a mainland mobile (1[3-9]xxxxxxxxx) or E.164 (+<cc><number>)")
 
 
 def legacy_phone(raw: str) -> Account:
     """Parse a legacy v4 phone: exactly ``^1\\d{10}$`` (a mainland number), as the seed says.
 
-    :raises ValueError: when it does not match.
+    Matching numbers that ``phonenumbers`` cannot parse (``11000002100``,
+    ``17923002230``) are refused too: there is no E.164 form to store.
+
+    :raises ValueError: when it does not match or cannot be parsed.
     """
     if not LEGACY_MOBILE.fullmatch(raw):
         raise ValueError("phone must match ^1\\d{10}$")
-    return _from_number(phonenumbers.parse(raw, "CN"), check_valid=False)
+    return _from_number(_parse(raw, "CN"), check_valid=False)
 
 
 def area_phone(area: str, number: str) -> Account:
@@ -82,15 +98,12 @@ def area_phone(area: str, number: str) -> Account:
     area = (area or "86").strip().lstrip("+")
     if number.startswith("00"):
         number = "+" + number[2:]
-    try:
-        if number.startswith("+"):
-            parsed = phonenumbers.parse(number, None)
-        else:
-            if not (area + number).isascii() or not area.isdigit() or not number.isdigit():
-                raise ValueError("not a valid phone number")
-            parsed = phonenumbers.parse("+" + area + number, None)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("not a valid phone number") from exc
+    if number.startswith("+"):
+        parsed = _parse(number, None)
+    else:
+        if not (area + number).isascii() or not area.isdigit() or not number.isdigit():
+            raise ValueError("not a valid phone number")
+        parsed = _parse("+" + area + number, None)
     return _from_number(parsed)
 
 

@@ -35,15 +35,36 @@ def local_today(now: datetime) -> date:
     return now.replace(tzinfo=timezone.utc).astimezone(zone).date()
 
 
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) == "Cc" for ch in text)
+#: Bidirectional embeddings and overrides (U+202A–U+202E) and isolates
+#: (U+2066–U+2069): they make the text after them display in another order
+#: ("Trojan Source"), so a nickname could show as someone else's name or an
+#: address as another address in a manager's list.
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+#: Unicode categories refused in profile text: control characters (C0, DEL,
+#: C1: line breaks, tabs, escape sequences) and the Unicode line and
+#: paragraph separators, which break a one-line display just the same.
+CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+def check_display_text(value: str, field: str) -> None:
+    """Refuse text that would not display as typed: control characters and bidirectional controls.
+
+    Used for every profile text a person types (platform ``nickname``,
+    ``address``, ``avatar``; the v4 ``name`` at registration).
+
+    :raises ValueError: naming ``field`` and what was wrong.
+    """
+    for ch in value:
+        if ch in BIDI_CONTROLS:
+            raise ValueError(f"{field} must not contain bidirectional control characters")
+        if unicodedata.category(ch) in CONTROL_CATEGORIES:
+            raise ValueError(f"{field} must not contain control characters")
 
 
 def _check_nickname(value: str, _today: date) -> str:
     if len(value) > NICKNAME_MAX:
         raise ValueError(f"nickname must be at most {NICKNAME_MAX} characters")
-    if _has_control(value):
-        raise ValueError("nickname must not contain control characters")
+    check_display_text(value, "nickname")
     return value
 
 
@@ -52,7 +73,11 @@ def _check_avatar(value: str, _today: date) -> str:
         return value  # clears the avatar
     if len(value) > AVATAR_MAX:
         raise ValueError(f"avatar must be at most {AVATAR_MAX} characters")
-    if any(ch.isspace() for ch in value) or _has_control(value):
+    try:
+        check_display_text(value, "avatar")
+    except ValueError as exc:
+        raise ValueError("avatar must be an http(s) URL") from exc
+    if any(ch.isspace() for ch in value):
         raise ValueError("avatar must be an http(s) URL")
     try:
         parts = urlsplit(value)
@@ -89,6 +114,7 @@ def _check_birthday(value: str, today: date) -> date | None:
 def _check_address(value: str, _today: date) -> str:
     if len(value) > ADDRESS_MAX:
         raise ValueError(f"address must be at most {ADDRESS_MAX} characters")
+    check_display_text(value, "address")
     return value
 
 

@@ -5,6 +5,7 @@ from marshmallow import ValidationError, validate
 
 from ...services import passwords
 from ...services.identity import legacy_phone
+from ...services.profiles import check_display_text
 from ..fields import AccountField, CaptchaProof, password_policy
 from ..parsing import BaseSchema, Str
 
@@ -19,6 +20,16 @@ _legacy_password = password_policy(passwords.LEGACY_POLICY)
 def _not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("Value error, must not be blank")
+
+
+def _display_text(value: str) -> None:
+    # The v4 name is the platform nickname (SPEC §2): the same characters are
+    # refused. Surrounding whitespace (a trailing newline) is trimmed by the
+    # route before it is stored, so only what would be stored is judged.
+    try:
+        check_display_text(value.strip(), "name")
+    except ValueError as exc:
+        raise ValidationError(f"Value error, {exc}") from exc
 
 
 def _phone() -> AccountField:
@@ -53,7 +64,7 @@ class RegisterSchema(BaseSchema):
     """``register``: phone, name (1–32), password (6–14), device_identifier, code."""
 
     phone = _phone()
-    name = Str(required=True, validate=[validate.Length(min=1, max=32), _not_blank])
+    name = Str(required=True, validate=[validate.Length(min=1, max=32), _not_blank, _display_text])
     password = Str(required=True, validate=_legacy_password)
     device_identifier = _device()
     code = Str(required=True, validate=validate.Length(max=64))
