@@ -208,7 +208,6 @@ def seed(env: dict[str, str]) -> dict[str, Any]:
     """
     os.environ.update(env)
     from lingo import clock, create_app
-    from lingo.dialects.modern.routes import token_policy
     from lingo.extensions import db
     from lingo.models import Feedback, FeedbackCategory
     from lingo.services import accounts, codes, passwords, sessions
@@ -219,9 +218,10 @@ def seed(env: dict[str, str]) -> dict[str, Any]:
         now = clock.system_now() - timedelta(seconds=1)
         account = modern_phone(PHONE)
         code = codes.send(account, ip="127.0.0.2", now=now, sender=NoSender())
-        user = accounts.register(account, code, PASSWORD, now=now)
+        user = accounts.register(account, code, PASSWORD, ip="127.0.0.2", now=now)
         db.session.commit()
-        token = sessions.open_session(user, token_policy(), ip="127.0.0.2", now=now).access_token
+        token = sessions.open_session(user, sessions.token_policy("modern", app.config), ip="127.0.0.2",
+                                      now=now).access_token
         category = FeedbackCategory(name="bench", description="", created_at=now, updated_at=now)
         db.session.add(category)
         db.session.flush()

@@ -13,6 +13,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from lingo import create_app
 from lingo.senders.email import ConsoleEmailSender, SmtpSender
+from provider_server import free_port
 
 EMAIL = "ann.lee@example.com"
 SENDER = "lingo <no-reply@lingo.test>"
@@ -21,13 +22,6 @@ SMTP_PASSWORD = "smtp-pass-Zq81"
 
 # The test server takes a login over plain TCP; aiosmtpd warns about exactly that.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on (bound and released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Mailbox:

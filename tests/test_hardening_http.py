@@ -33,6 +33,7 @@ from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
 from lingo.request_log import make_formatter
+from provider_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What an attacker wants a log reader to believe was a second request.
@@ -190,13 +191,6 @@ def test_options_is_never_html(app: Flask, client: FlaskClient) -> None:
 
 
 # -- gunicorn: access and error logs, its own error pages -----------------------------
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Gunicorn:
     """A gunicorn started with ``gunicorn.conf.py`` (1 worker, text log) and its log files."""
 

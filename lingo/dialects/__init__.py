@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
 from ..errors import DomainError, Error
+from ..services.sessions import TokenPolicy, token_policy
 
 log = logging.getLogger("lingo.errors")
 
@@ -50,6 +51,10 @@ class Dialect:
     def use(self) -> None:
         """Make this dialect render the current request's errors."""
         g.dialect = self
+
+    def token_policy(self) -> TokenPolicy:
+        """This dialect's tokens (:data:`lingo.services.sessions.TOKEN_POLICIES`) under the app's settings."""
+        return token_policy(self.name, current_app.config)
 
 
 HTTP_ERRORS = {

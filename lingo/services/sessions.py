@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Mapping, NoReturn
 
 import jwt
 from flask import current_app
@@ -98,6 +98,21 @@ def jwt_token(m: Mint) -> str:
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256")
+
+
+#: Every dialect's tokens: its minting function and the settings of its two lifetimes.
+TOKEN_POLICIES: dict[str, tuple[Callable[[Mint], str], str, str]] = {
+    "modern": (urlsafe_token, "MODERN_ACCESS_TTL", "MODERN_REFRESH_TTL"),
+    "platform": (alnum50_token, "PLATFORM_ACCESS_TTL", "PLATFORM_REFRESH_TTL"),
+    "v4": (hex32_token, "V4_TOKEN_TTL", "V4_TOKEN_TTL"),
+    "its": (jwt_token, "JWT_ACCESS_TTL", "JWT_REFRESH_TTL"),
+}
+
+
+def token_policy(dialect: str, config: Mapping[str, Any]) -> TokenPolicy:
+    """The :class:`TokenPolicy` of ``dialect`` (a key of :data:`TOKEN_POLICIES`) under ``config``."""
+    mint, access_key, refresh_key = TOKEN_POLICIES[dialect]
+    return TokenPolicy(dialect, mint, int(config[access_key]), int(config[refresh_key]))
 
 
 def token_hash(token: str) -> str:

@@ -1,7 +1,7 @@
 """Routes of the image-to-sound dialect (``/image-to-sound/api``): JSON bodies, JWTs."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from ... import clock
 from ...services import accounts, sessions
@@ -29,12 +29,6 @@ class RefreshSchema(BaseSchema):
     refreshToken = Str(required=True)
 
 
-def token_policy() -> sessions.TokenPolicy:
-    """HS256 JWTs: access ``JWT_ACCESS_TTL``, refresh ``JWT_REFRESH_TTL`` seconds."""
-    cfg = current_app.config
-    return sessions.TokenPolicy("its", sessions.jwt_token, cfg["JWT_ACCESS_TTL"], cfg["JWT_REFRESH_TTL"])
-
-
 def _tokens(issued: sessions.Issued, policy: sessions.TokenPolicy) -> Response:
     return ok({
         "accessTokenRes": {"accessToken": issued.access_token, "expire": policy.access_ttl},
@@ -46,7 +40,7 @@ def _tokens(issued: sessions.Issued, policy: sessions.TokenPolicy) -> Response:
 def login() -> Response:
     """``POST /image-to-sound/api/login {mobile, rawCode}``: code sign-in, registering if new."""
     args = load(LoginSchema(), json_body())
-    policy = token_policy()
+    policy = DIALECT.token_policy()
     sign_in = accounts.login_with_code(args["mobile"], args["rawCode"], policy, ip=client_ip(), now=clock.now())
     return _tokens(sign_in.tokens, policy)
 
@@ -55,7 +49,7 @@ def login() -> Response:
 def refresh() -> Response:
     """``POST /image-to-sound/api/refresh {refreshToken}``: rotate; a reused token revokes the session."""
     args = load(RefreshSchema(), json_body())
-    policy = token_policy()
+    policy = DIALECT.token_policy()
     return _tokens(sessions.rotate(args["refreshToken"], policy, now=clock.now()), policy)
 
 

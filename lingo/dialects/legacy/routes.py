@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from ... import clock, ratelimits
 from ...models import EnterpriseApplication
 from ...senders import sms_sender
-from ...services import enterprises, legacy, resets, sessions
+from ...services import enterprises, legacy, resets
 from ...services.accounts import SignIn
 from .. import Dialect
 from ..captcha import require_captcha
@@ -27,12 +27,6 @@ METHODS = ["GET", "POST"]
 #: ``isregister`` tells whether a phone is registered: limited per client IP.
 
 bp = Blueprint("v4", __name__, url_prefix=PREFIX)
-
-
-def token_policy() -> sessions.TokenPolicy:
-    """32-hex tokens living ``V4_TOKEN_TTL`` seconds."""
-    ttl = current_app.config["V4_TOKEN_TTL"]
-    return sessions.TokenPolicy("v4", sessions.hex32_token, ttl, ttl)
 
 
 def _apply(application: EnterpriseApplication | None) -> dict[str, Any]:
@@ -90,7 +84,7 @@ def register() -> Response:
     args = load(schemas.RegisterSchema(), params())
     sign_in = legacy.register_on_device(
         args["phone"], args["code"], args["password"], name=args["name"].strip(),
-        device_identifier=args["device_identifier"], policy=token_policy(), ip=client_ip(), now=clock.now(),
+        device_identifier=args["device_identifier"], policy=DIALECT.token_policy(), ip=client_ip(), now=clock.now(),
     )
     return ok(_account_data(sign_in, False, enterprise_id_as_text=False), "注册成功")
 
@@ -102,7 +96,7 @@ def login() -> Response:
     args = load(schemas.LoginSchema(), params())
     sign_in, changed = legacy.login_on_device(
         args["phone"], args["password"], device_identifier=args["device_identifier"],
-        policy=token_policy(), ip=client_ip(), now=clock.now(),
+        policy=DIALECT.token_policy(), ip=client_ip(), now=clock.now(),
     )
     return ok(_account_data(sign_in, changed, enterprise_id_as_text=True), "登录成功")
 

@@ -18,14 +18,6 @@ from .render import ERRORS, ok, render_error
 bp = Blueprint("modern", __name__, url_prefix="/api/auth")
 
 
-def token_policy() -> sessions.TokenPolicy:
-    """Opaque access + refresh tokens, ``token_type`` bearer."""
-    cfg = current_app.config
-    return sessions.TokenPolicy(
-        "modern", sessions.urlsafe_token, cfg["MODERN_ACCESS_TTL"], cfg["MODERN_REFRESH_TTL"]
-    )
-
-
 def _tokens(sign_in: accounts.SignIn) -> dict[str, Any]:
     return {
         "access_token": sign_in.tokens.access_token,
@@ -70,7 +62,7 @@ def phone_login() -> Response:
     """
     args = load(schemas.PhoneLoginSchema(), json_body())
     sign_in = accounts.login_with_password(
-        args["phone"], args["password"], token_policy(), ip=client_ip(), now=clock.now()
+        args["phone"], args["password"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
     return ok(_tokens(sign_in))
 
@@ -80,7 +72,7 @@ def phone_code_login() -> Response:
     """``POST /api/auth/phone_code_login {phone, code}``: sign in, registering if new."""
     args = load(schemas.PhoneCodeSchema(), json_body())
     sign_in = accounts.login_with_code(
-        args["phone"], args["code"], token_policy(), ip=client_ip(), now=clock.now()
+        args["phone"], args["code"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
     return ok(_tokens(sign_in))
 
@@ -103,7 +95,7 @@ def set_password_by_code() -> Response:
 def refresh() -> Response:
     """``POST /api/auth/refresh {refresh_token}``: rotate; a reused token revokes the session."""
     args = load(schemas.RefreshSchema(), json_body())
-    issued = sessions.rotate(args["refresh_token"], token_policy(), now=clock.now())
+    issued = sessions.rotate(args["refresh_token"], DIALECT.token_policy(), now=clock.now())
     return ok({"access_token": issued.access_token, "token_type": "bearer",
                "refresh_token": issued.refresh_token})
 

@@ -20,14 +20,6 @@ from . import DIALECT, bp, schemas
 from .render import ok, timestamp
 
 
-def token_policy() -> sessions.TokenPolicy:
-    """50-alphanumeric access and refresh tokens; access lives ``PLATFORM_ACCESS_TTL`` (7 days)."""
-    cfg = current_app.config
-    return sessions.TokenPolicy(
-        "platform", sessions.alnum50_token, cfg["PLATFORM_ACCESS_TTL"], cfg["PLATFORM_REFRESH_TTL"]
-    )
-
-
 def token_data(issued: sessions.Issued) -> dict[str, Any]:
     """``{access_token, refresh_token, expires_at, expires_in}`` as the seed shows."""
     return {
@@ -73,7 +65,7 @@ def register() -> Response:
     """``POST /api/auth/register {area?, account, code, password}`` → tokens."""
     args = load(schemas.RegisterSchema(), json_body())
     sign_in = accounts.register_and_sign_in(
-        args["account"], args["code"], args["password"], token_policy(), ip=client_ip(), now=clock.now()
+        args["account"], args["code"], args["password"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
     return ok(token_data(sign_in.tokens))
 
@@ -84,7 +76,7 @@ def access_token() -> Response:
     """``POST /api/auth/access_token {area?, account, password}`` → tokens (password sign-in)."""
     args = load(schemas.PasswordLoginSchema(), json_body())
     sign_in = accounts.login_with_password(
-        args["account"], args["password"], token_policy(), ip=client_ip(), now=clock.now()
+        args["account"], args["password"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
     return ok(token_data(sign_in.tokens))
 
@@ -96,7 +88,7 @@ def refresh_token() -> Response:
     The old pair dies; presenting a rotated refresh token again revokes the session.
     """
     args = load(schemas.RefreshSchema(), json_body())
-    issued = sessions.rotate(args["refresh_token"], token_policy(), now=clock.now())
+    issued = sessions.rotate(args["refresh_token"], DIALECT.token_policy(), now=clock.now())
     return ok(token_data(issued))
 
 
