@@ -62,13 +62,19 @@ def create(account: str, area: str, password: str) -> None:
 @click.argument("role", type=click.Choice(["0", "1"]))
 @area_option
 def set_role(account: str, role: str, area: str) -> None:
-    """Make a user a manager (1) or a plain user (0)."""
-    user = managers.set_role(existing_user(account, area), int(role), now=clock.now())
+    """Make a user a manager (1) or a plain user (0); the last active manager stays one."""
+    try:
+        user = managers.set_role(existing_user(account, area), int(role), now=clock.now())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"user {user.id} now has role {user.role}")
 
 
 def _set_active(account: str, area: str, active: bool) -> None:
-    user = managers.set_active(existing_user(account, area), active, now=clock.now())
+    try:
+        user = managers.set_active(existing_user(account, area), active, now=clock.now())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
     click.echo(f"user {user.id} {'enabled' if active else 'disabled'}")
 
 
@@ -76,7 +82,7 @@ def _set_active(account: str, area: str, active: bool) -> None:
 @click.argument("account")
 @area_option
 def disable(account: str, area: str) -> None:
-    """Disable a user: sign-ins fail and every token stops working at once."""
+    """Disable a user: sign-ins fail and every token stops working at once (not the last active manager)."""
     _set_active(account, area, False)
 
 

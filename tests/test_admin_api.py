@@ -160,6 +160,7 @@ def test_manager_cannot_disable_self_and_bad_input(staff):
 
 def test_demoted_manager_loses_admin_at_once(staff, app):
     manager = staff.make_manager()
+    staff.make_manager("13900000002")  # another active manager: the last one cannot be demoted
     result = app.test_cli_runner().invoke(args=["manager", "set-role", "13900000001", "0"])
     assert result.exit_code == 0, result.output
     assert staff.admin("GET", "/faqs", manager).status_code == 403

@@ -37,12 +37,16 @@ def test_create_refuses_mismatch_short_password_and_existing_account(app, client
 def test_create_by_email(app, client):
     result = app.test_cli_runner().invoke(args=["manager", "create", "Boss@Example.com", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
+    # another active manager: the last one cannot be disabled
+    assert app.test_cli_runner().invoke(args=["manager", "create", PHONE, "--password", PASSWORD]).exit_code == 0
     result = app.test_cli_runner().invoke(args=["manager", "disable", "boss@example.com"])
     assert result.exit_code == 0, result.output
 
 
 def test_set_role_enable_disable(app, client, modern, clock):
     runner = app.test_cli_runner()
+    # another active manager: the last one cannot be disabled
+    assert runner.invoke(args=["manager", "create", PHONE, "--password", PASSWORD]).exit_code == 0
     user = {"Authorization": f"Token {modern.tokens('13800000002')['access_token']}"}
     assert client.get("/api/admin/faqs", headers=user).status_code == 403
 

@@ -8,20 +8,40 @@ from sqlalchemy import Select, bindparam, delete, func, select, update
 
 from ..errors import DomainError, Error, invalid
 from ..extensions import db
-from ..models import Feedback, FeedbackCategory, FeedbackReply
+from ..models import Feedback, FeedbackCategory, FeedbackReply, User
 from ..models.content import FEEDBACK_REPLIED
 from .content import get_or_404, stamps
 
 
-def file_feedback(
-    user_id: int, content: str, *, category_id: int | None, contact_phone: str, now: datetime
-) -> Feedback:
-    """File a user's feedback. Commits.
+def lock_user(user_id: int) -> None:
+    """Lock the user's row until the transaction ends.
 
-    :raises DomainError: ``INVALID_INPUT`` when ``category_id`` names no category.
+    A per-user cap is a count followed by an insert: without the lock,
+    parallel requests of one user would all count the same number and all
+    insert. The count must be a statement of its own after this one, so that
+    it reads what the request that held the lock committed.
+    """
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def file_feedback(
+    user_id: int, content: str, *, category_id: int | None, contact_phone: str, now: datetime, limit: int
+) -> Feedback:
+    """File a user's feedback; a user has at most ``limit`` feedback items at once. Commits.
+
+    :raises DomainError: ``INVALID_INPUT`` when ``category_id`` names no category;
+        ``FORBIDDEN`` when the user already has ``limit`` items (deleting one
+        frees a place).
     """
     if category_id is not None and db.session.get(FeedbackCategory, category_id) is None:
         raise invalid(["body", "feedback_category_id"], "Feedback category does not exist")
+    lock_user(user_id)
+    filed = db.session.execute(select(func.count(Feedback.id)).where(Feedback.user_id == user_id)).scalar_one()
+    if filed >= limit:
+        db.session.rollback()
+        # FORBIDDEN: the platform table has no quota code; 10003 (403) says
+        # "this user may not do this" and is not retried like a 429 would be.
+        raise DomainError(Error.FORBIDDEN, f"反馈数量已达上限 ({limit} 条), 请先删除不需要的反馈")
     feedback = Feedback(
         user_id=user_id,
         feedback_content=content,

@@ -19,15 +19,43 @@ from ..models import PushBinding, PushHidden, PushMessage, PushRecipient, User
 from ..models.content import PUSH_FAILED, PUSH_PENDING, PUSH_SCOPE_ALL, PUSH_SCOPE_USERS, PUSH_SENT
 from ..senders.push import PushNotice, PushSender
 from .content import stamps
+from .feedback import lock_user
 
 log = logging.getLogger("lingo.push")
 
 CLIENT_TYPES = ("android", "ios")
 
 
-def bind(user_id: int, client_id: str, client_type: str, *, now: datetime) -> PushBinding:
-    """Bind a device's push ``client_id`` to the user; a bound id moves to this user. Commits."""
+def _check_binding_cap(user_id: int, client_id: str, limit: int) -> None:
+    """Refuse one more binding when the user already has ``limit`` other devices bound.
+
+    ``client_id`` itself is not counted: when a parallel request of the same
+    user bound it a moment ago, binding it again stays allowed.
+
+    :raises DomainError: ``FORBIDDEN`` (platform 10003, 403: "this user may
+        not do this"; the platform table has no quota code, and a 429 would
+        invite retries that cannot succeed).
+    """
+    lock_user(user_id)
+    bound = db.session.execute(
+        select(func.count(PushBinding.id)).where(PushBinding.user_id == user_id, PushBinding.client_id != client_id)
+    ).scalar_one()
+    if bound >= limit:
+        db.session.rollback()
+        raise DomainError(Error.FORBIDDEN, f"绑定的设备数量已达上限 ({limit} 台)")
+
+
+def bind(user_id: int, client_id: str, client_type: str, *, now: datetime, limit: int) -> PushBinding:
+    """Bind a device's push ``client_id`` to the user; a bound id moves to this user. Commits.
+
+    A user has at most ``limit`` bindings; binding an id they already have
+    again is always allowed.
+
+    :raises DomainError: ``FORBIDDEN`` when one more binding would pass ``limit``.
+    """
     binding = db.session.execute(select(PushBinding).where(PushBinding.client_id == client_id)).scalar_one_or_none()
+    if binding is None or binding.user_id != user_id:
+        _check_binding_cap(user_id, client_id, limit)
     if binding is None:
         binding = PushBinding(user_id=user_id, client_id=client_id, client_type=client_type, switch=True,
                               **stamps(now))

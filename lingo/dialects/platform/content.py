@@ -1,7 +1,7 @@
 """Platform FAQ and feedback routes (``seeds/platform-2019.md``); Token auth on every one."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, current_app
 
 from ... import clock
 from ...models import Faq
@@ -38,12 +38,15 @@ def feedback_categories() -> Response:
 
 @bp.post("/api/feedback")
 def feedback_file() -> Response:
-    """``POST /api/feedback {feedback_content, feedback_category_id?, contact_phone?}``: the new feedback."""
+    """``POST /api/feedback {feedback_content, feedback_category_id?, contact_phone?}``: the new feedback.
+
+    A user has at most ``FEEDBACK_PER_USER_MAX`` feedback items; past it, 10003 (403).
+    """
     user_id = guard.current_user_id()
     args = load(FeedbackSchema(), json_body())
     filed = feedback.file_feedback(
         user_id, args["feedback_content"], category_id=args["feedback_category_id"],
-        contact_phone=args["contact_phone"], now=clock.now(),
+        contact_phone=args["contact_phone"], now=clock.now(), limit=current_app.config["FEEDBACK_PER_USER_MAX"],
     )
     return ok(records.feedback(filed))
 

@@ -1,7 +1,7 @@
 """Platform push routes: device bindings and switches, the push log, message counts."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from ... import clock
 from ...services import feedback, pushes
@@ -16,10 +16,15 @@ from .render import ok
 
 @bp.post("/api/push/bind")
 def push_bind() -> Response:
-    """``POST /api/push/bind {client_id, client_type}``: the binding (an id bound elsewhere moves here)."""
+    """``POST /api/push/bind {client_id, client_type}``: the binding (an id bound elsewhere moves here).
+
+    A user has at most ``PUSH_BINDINGS_PER_USER_MAX`` bound devices; one more is 10003 (403).
+    """
     user_id = guard.current_user_id()
     args = load(BindSchema(), json_body())
-    return ok(records.binding(pushes.bind(user_id, args["client_id"], args["client_type"], now=clock.now())))
+    binding = pushes.bind(user_id, args["client_id"], args["client_type"], now=clock.now(),
+                          limit=current_app.config["PUSH_BINDINGS_PER_USER_MAX"])
+    return ok(records.binding(binding))
 
 
 @bp.get("/api/push/switch/<path:client_id>")
