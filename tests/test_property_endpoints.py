@@ -166,7 +166,8 @@ def is_v4(status: int, body: Any) -> bool:
 
 
 def is_its(status: int, body: Any) -> bool:
-    """``{"code": 200, "data", "msg": "", "identifier": true}`` or ``{"code": <status>, "msg", "identifier": false}``."""
+    """``{"code": 200, "data", "msg": "", "identifier": true}`` or
+    ``{"code": <status>, "msg", "identifier": false}``."""
     if not isinstance(body, dict):
         return False
     if body.get("identifier") is True:
@@ -485,8 +486,8 @@ class FuzzWorld:
                     pass
             db.session.execute(update(User).where(User.id.in_(self.ids.values())).values(is_active=True))
             db.session.execute(update(User).where(User.id == self.ids["manager"]).values(role=ROLE_MANAGER))
-            issued = sessions.open_session(db.session.get(User, self.ids[who]), sessions.token_policy("platform", self.app.config),
-                                           ip="127.0.0.1", now=clock())
+            policy = sessions.token_policy("platform", self.app.config)
+            issued = sessions.open_session(db.session.get(User, self.ids[who]), policy, ip="127.0.0.1", now=clock())
             db.session.commit()
             self.tokens[who] = issued.access_token
             return issued.access_token
