@@ -1,11 +1,14 @@
 """lingo: one account service for four generations of mobile apps."""
+
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+
 from . import proxy, request_log
 
 #: Keys shipped in this repository (and placeholders): never accepted in production.
@@ -70,9 +73,11 @@ def _check_config(app: Flask) -> None:
     if key in INSECURE_KEYS or len(key) < 32:
         raise RuntimeError("production needs LINGO_SECRET_KEY: a random secret of at least 32 characters")
     if len(set(key)) < KEY_MIN_DISTINCT:
-        raise RuntimeError(f"LINGO_SECRET_KEY has too little variety (fewer than {KEY_MIN_DISTINCT} "
-                           "distinct characters): use a random secret, e.g. python -c "
-                           "'import secrets; print(secrets.token_urlsafe(48))'")
+        raise RuntimeError(
+            f"LINGO_SECRET_KEY has too little variety (fewer than {KEY_MIN_DISTINCT} "
+            "distinct characters): use a random secret, e.g. python -c "
+            "'import secrets; print(secrets.token_urlsafe(48))'"
+        )
     if app.config.get("RETURN_CODE"):
         raise RuntimeError("RETURN_CODE must be off in production")
     if app.config.get("CONSOLE_SHOWS_CODE"):
@@ -129,8 +134,10 @@ def _sqlite_transactions(engine: Any) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind db, migrations, the limiter and the senders to ``app``."""
-    from . import models  # noqa: F401  (register the tables)
-    from . import senders
+    from . import (
+        models,  # noqa: F401  (register the tables)
+        senders,
+    )
     from .extensions import db, limiter, migrate
 
     db.init_app(app)
@@ -144,13 +151,10 @@ def register_extensions(app: Flask) -> None:
 
 def register_dialects(app: Flask) -> None:
     """Register every dialect's blueprint and the error handlers."""
-    from . import dialects
-    from . import health
+    from . import dialects, health
     from .dialects import admin, image_to_sound, legacy, modern, platform, shared
 
-    dialects.init_app(
-        app, [modern.DIALECT, platform.DIALECT, admin.DIALECT, legacy.DIALECT, image_to_sound.DIALECT]
-    )
+    dialects.init_app(app, [modern.DIALECT, platform.DIALECT, admin.DIALECT, legacy.DIALECT, image_to_sound.DIALECT])
     app.register_blueprint(shared.bp)
     app.register_blueprint(health.bp)
 

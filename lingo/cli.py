@@ -1,4 +1,5 @@
 """``flask`` commands that call the services, and ``flask sms send-test``."""
+
 from __future__ import annotations
 
 import secrets
@@ -17,10 +18,16 @@ sms = AppGroup("sms", help="Check the configured SMS provider.")
 @sms.command("send-test")
 @click.argument("phone")
 @click.option("--area", default="86", show_default=True, help="Calling code for a phone given as digits.")
-@click.option("--scene", type=click.Choice(SCENES), default=SCENES[0], show_default=True,
-              help="Which template to use: sign-in/registration (any) or password reset.")
-@click.option("--fallback", "use_fallback", is_flag=True,
-              help="Send through SMS_FALLBACK_BACKEND instead of SMS_BACKEND.")
+@click.option(
+    "--scene",
+    type=click.Choice(SCENES),
+    default=SCENES[0],
+    show_default=True,
+    help="Which template to use: sign-in/registration (any) or password reset.",
+)
+@click.option(
+    "--fallback", "use_fallback", is_flag=True, help="Send through SMS_FALLBACK_BACKEND instead of SMS_BACKEND."
+)
 def send_test(phone: str, area: str, scene: str, use_fallback: bool) -> None:
     """Send one test code to PHONE through SMS_BACKEND and print the provider's answer.
 
@@ -43,17 +50,22 @@ def send_test(phone: str, area: str, scene: str, use_fallback: bool) -> None:
         raise click.UsageError("no SMS_FALLBACK_BACKEND is configured")
     click.echo(f"sending a {scene} test code to {account.key} through {backend}")
     try:
-        delivery = sender.send_code(account.key, f"{secrets.randbelow(10**6):06d}",
-                                    int(current_app.config["CODE_TTL"]), scene)
+        delivery = sender.send_code(
+            account.key, f"{secrets.randbelow(10**6):06d}", int(current_app.config["CODE_TTL"]), scene
+        )
     except SmsDeliveryError as exc:
-        click.echo(f"refused: {exc.error.key} (provider {exc.provider}, provider code "
-                   f"{exc.provider_code or '-'}, request id {exc.request_id or '-'})")
+        click.echo(
+            f"refused: {exc.error.key} (provider {exc.provider}, provider code "
+            f"{exc.provider_code or '-'}, request id {exc.request_id or '-'})"
+        )
         raise SystemExit(1)
     except DomainError as exc:
         click.echo(f"refused: {exc.error.key}")
         raise SystemExit(1)
-    click.echo(f"sent: provider {delivery.provider}, request id {delivery.request_id or '-'}, "
-               f"template {delivery.template or '-'}")
+    click.echo(
+        f"sent: provider {delivery.provider}, request id {delivery.request_id or '-'}, "
+        f"template {delivery.template or '-'}"
+    )
 
 
 def init_app(app: Flask) -> None:

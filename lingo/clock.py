@@ -1,15 +1,16 @@
 """The clock every route reads and passes to the services (tests replace it)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from flask import current_app
 
 
 def system_now() -> datetime:
     """Return the current UTC time as a naive datetime (how the database stores it)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def now() -> datetime:

@@ -3,9 +3,11 @@
 These records are what the v4 ``login`` reports (``enterprise_id``,
 ``apply``, ``permissions``).
 """
+
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 from flask.cli import AppGroup

@@ -4,6 +4,7 @@ Services raise :class:`DomainError` with a member of :class:`Error`; each wire
 dialect maps every member to its own code, message and HTTP status in one
 dictionary (see ``lingo/dialects``).
 """
+
 from __future__ import annotations
 
 import enum

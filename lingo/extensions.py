@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and initialised in :func:`lingo.create_app`."""
+
 from __future__ import annotations
 
 from flask import request

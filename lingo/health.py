@@ -9,6 +9,7 @@
 
 Neither endpoint counts against the per-IP limits.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 An account is named by its phone (digits with ``--area``, default 86, or
 ``+<cc><number>``) or its email address.
 """
+
 from __future__ import annotations
 
 import click

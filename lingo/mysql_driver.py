@@ -6,6 +6,7 @@ request a few more. ``datetime.fromisoformat`` parses MySQL's text form
 (``YYYY-MM-DD HH:MM:SS[.ffffff]``) in C. Values it refuses (zero dates such as
 ``0000-00-00``) go to PyMySQL's own converter, which answers exactly as before.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -7,6 +7,7 @@ probably sits behind a proxy it does not trust, and then every client shares
 the proxy's address and every per-IP limit (and the v4 reset grant's IP
 binding) counts them together: that is logged once per process.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,6 +35,8 @@ def _warn_untrusted_proxy() -> None:
     if current_app.extensions[_WARNED] or "X-Forwarded-For" not in request.headers:
         return
     current_app.extensions[_WARNED] = True
-    log.warning("X-Forwarded-For received while PROXY_HOPS=0: if lingo runs behind a proxy, every client "
-                "shares its address %s for per-IP limits; set LINGO_PROXY_HOPS to the number of proxies",
-                request.remote_addr)
+    log.warning(
+        "X-Forwarded-For received while PROXY_HOPS=0: if lingo runs behind a proxy, every client "
+        "shares its address %s for per-IP limits; set LINGO_PROXY_HOPS to the number of proxies",
+        request.remote_addr,
+    )

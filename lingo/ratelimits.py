@@ -7,6 +7,7 @@ give a fresh budget. A breach raises werkzeug's 429, rendered as
 ``rate_limited`` in the dialect's envelope. The verification-code limits of
 SPEC §3 are not here: they are database counters (``services.throttles``).
 """
+
 from __future__ import annotations
 
 from flask import current_app

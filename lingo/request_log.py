@@ -15,6 +15,7 @@ logger can be made to write a forged line.
 
 Named ``request_log`` so it does not shadow the standard ``logging`` module.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,9 +42,7 @@ LOG_FORMATS = ("text", "json")
 #: (CR/LF forge lines, ESC drives terminals), the Unicode line and paragraph
 #: separators (some viewers break lines there), and the bidirectional marks,
 #: embeddings, overrides and isolates (they reorder a line on screen).
-CONTROL_CHARS = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 #: Short escapes for the common controls; every other one is ``\xHH`` / ``\uHHHH``.
 SHORT_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 

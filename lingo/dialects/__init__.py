@@ -13,12 +13,14 @@ they are HTML: a routing redirect (a 308 page whose ``Location`` echoes the
 automatic ``OPTIONS`` answer (200 ``text/html``, empty) becomes a 204 with
 an ``Allow`` header and no body type.
 """
+
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 from sqlalchemy.exc import DBAPIError, OperationalError

@@ -6,6 +6,7 @@ the send's limits are taken, so a refused captcha costs the account nothing
 and sends nothing. Like :mod:`.guard`, it is a gate of the HTTP layer: the
 code service never sees the proof.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,12 @@ def require_captcha(dialect: str, proof: Any) -> None:
         verifier.verify(proof, ip=client_ip())
     except CaptchaUnavailable as exc:
         fail_open = bool(cfg["CAPTCHA_FAIL_OPEN"])
-        log.error("%s captcha unavailable (provider code %s, request id %s): %s",
-                  exc.provider, exc.provider_code, exc.request_id or "-",
-                  "letting the send through (CAPTCHA_FAIL_OPEN)" if fail_open else "refusing the send")
+        log.error(
+            "%s captcha unavailable (provider code %s, request id %s): %s",
+            exc.provider,
+            exc.provider_code,
+            exc.request_id or "-",
+            "letting the send through (CAPTCHA_FAIL_OPEN)" if fail_open else "refusing the send",
+        )
         if not fail_open:
             raise DomainError(Error.SERVICE_UNAVAILABLE) from exc

@@ -1,7 +1,9 @@
 """marshmallow fields more than one dialect uses: accounts, trimmed text, id lists."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 

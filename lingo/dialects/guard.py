@@ -1,4 +1,5 @@
 """The token guard every dialect uses for endpoints that need a user."""
+
 from __future__ import annotations
 
 from flask import g

@@ -3,6 +3,7 @@
 Validation failures become ``INVALID_INPUT`` with FastAPI-style details
 (``{"loc": [...], "msg": ..., "type": ...}``) that every dialect can render.
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ Query strings carry text, so integers arrive as ``"12"``; these helpers turn
 them into numbers strictly (ASCII digits only, bounded) and report anything
 else as ``INVALID_INPUT`` with a ``["query", <name>]`` location.
 """
+
 from __future__ import annotations
 
 import re

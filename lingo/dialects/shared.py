@@ -19,6 +19,7 @@ platform envelope (10005) and not in modern's (422):
   key is already the oversize value (``{"pad": "xxx…", "account": ...}``)
   shows no ``account`` within reach and stays modern's, the path's owner.
 """
+
 from __future__ import annotations
 
 import json

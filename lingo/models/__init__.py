@@ -1,4 +1,5 @@
 """SQLAlchemy models: data only, no HTTP and no token logic."""
+
 from .code import PasswordResetGrant, RateCounter, VerificationCode
 from .content import (
     Faq,

@@ -1,8 +1,8 @@
 """Verification codes, stored only as an HMAC (SPEC §3)."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -32,7 +32,7 @@ class VerificationCode(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ip: Mapped[str] = mapped_column(String(45), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -46,7 +46,7 @@ class PasswordResetGrant(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     ip: Mapped[str] = mapped_column(String(45))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

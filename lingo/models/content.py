@@ -1,8 +1,8 @@
 """Platform content: FAQ, feedback and replies, push bindings and push messages."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.dialects import mysql
@@ -65,7 +65,7 @@ class Feedback(Timestamps, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     feedback_content: Mapped[str] = mapped_column(Text)
     feedback_status: Mapped[int] = mapped_column(SmallInteger, default=FEEDBACK_OPEN)
-    feedback_category_id: Mapped[Optional[int]] = mapped_column(
+    feedback_category_id: Mapped[int | None] = mapped_column(
         ForeignKey("feedback_categories.id", ondelete="SET NULL"), index=True
     )
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
@@ -77,9 +77,7 @@ class FeedbackReply(Timestamps, db.Model):
     __tablename__ = "feedback_replies"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    feedback_id: Mapped[int] = mapped_column(
-        ForeignKey("feedbacks.id", ondelete="CASCADE"), index=True
-    )
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedbacks.id", ondelete="CASCADE"), index=True)
     manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reply_content: Mapped[str] = mapped_column(Text)
     is_read: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -120,12 +118,8 @@ class PushRecipient(db.Model):
 
     __tablename__ = "push_recipients"
 
-    push_id: Mapped[int] = mapped_column(
-        ForeignKey("push_messages.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    push_id: Mapped[int] = mapped_column(ForeignKey("push_messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class PushHidden(db.Model):
@@ -133,9 +127,5 @@ class PushHidden(db.Model):
 
     __tablename__ = "push_hidden"
 
-    push_id: Mapped[int] = mapped_column(
-        ForeignKey("push_messages.id", ondelete="CASCADE"), primary_key=True
-    )
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    push_id: Mapped[int] = mapped_column(ForeignKey("push_messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)

@@ -1,4 +1,5 @@
 """Enterprises and users' applications to join one (legacy v4 ``apply``)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -40,5 +41,5 @@ class EnterpriseApplication(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    user: Mapped["User"] = relationship(back_populates="applications")
+    user: Mapped[User] = relationship(back_populates="applications")
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")

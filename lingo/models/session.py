@@ -1,8 +1,8 @@
 """Sign-in sessions and the hashed tokens that point at them (SPEC §4)."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,7 +28,7 @@ class Session(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The session ends with its last refresh token.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
@@ -39,22 +39,20 @@ class SessionToken(db.Model):
     __tablename__ = "session_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
-    )
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Set when a refresh token is rotated, or killed by a grace retry of its
     #: parent; presenting it again is reuse.
-    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The refresh token this token's pair was issued for (``None`` for a
     #: sign-in's first pair): a grace retry of that parent kills its unspent
     #: child. No foreign key: tokens only ever go with their session, and a
     #: self-reference would add cascade work to every session delete.
-    parent_id: Mapped[Optional[int]] = mapped_column(Integer, index=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
     #: When the one grace retry of this (rotated) refresh token was taken.
-    retried_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    retried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[Session] = relationship()

@@ -1,4 +1,5 @@
 """Column types that behave the same on SQLite and MySQL."""
+
 from __future__ import annotations
 
 from sqlalchemy import DateTime

@@ -1,8 +1,9 @@
 """The one user table every dialect shares (SPEC §2)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,36 +34,36 @@ class User(db.Model):
     #: National significant number; ``""`` for email-only users.
     phone: Mapped[str] = mapped_column(String(20), default="")
     #: ``+<cc><number>``; the phone identity.
-    e164: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    e164: Mapped[str | None] = mapped_column(String(20), unique=True)
     #: Lower-cased email address; the email identity.
-    email: Mapped[Optional[str]] = mapped_column(String(191), unique=True)
+    email: Mapped[str | None] = mapped_column(String(191), unique=True)
     #: The phone or email the person registered with.
     username: Mapped[str] = mapped_column(String(191))
     #: Display name: v4 ``name`` and platform ``nickname``.
     nickname: Mapped[str] = mapped_column(String(64), default="")
     avatar: Mapped[str] = mapped_column(String(512), default="")
     gender: Mapped[int] = mapped_column(SmallInteger, default=GENDER_UNDISCLOSED)
-    birthday: Mapped[Optional[date]] = mapped_column(Date)
+    birthday: Mapped[date | None] = mapped_column(Date)
     address: Mapped[str] = mapped_column(String(255), default="")
     role: Mapped[int] = mapped_column(SmallInteger, default=ROLE_USER)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     permissions: Mapped[list] = mapped_column(JSON, default=list)
-    enterprise_id: Mapped[Optional[int]] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     #: The device identifier the v4 app sent last.
     device_identifier: Mapped[str] = mapped_column(String(128), default="")
     app_id: Mapped[str] = mapped_column(String(64), default="")
     #: argon2id PHC string; ``None`` until the person sets a password.
-    password_hash: Mapped[Optional[str]] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    enterprise: Mapped[Optional["Enterprise"]] = relationship(lazy="select")
-    applications: Mapped[list["EnterpriseApplication"]] = relationship(
+    enterprise: Mapped[Enterprise | None] = relationship(lazy="select")
+    applications: Mapped[list[EnterpriseApplication]] = relationship(
         back_populates="user", order_by="EnterpriseApplication.id.desc()", lazy="select"
     )
 
     @property
-    def latest_application(self) -> Optional["EnterpriseApplication"]:
+    def latest_application(self) -> EnterpriseApplication | None:
         """The most recent enterprise application, if any."""
         return self.applications[0] if self.applications else None
 

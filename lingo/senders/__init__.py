@@ -10,9 +10,11 @@ sender (``console``, ``smtp`` or ``outbox``). A sender raises
 push sender (``console`` or ``webhook``); see :mod:`lingo.senders.push`.
 ``CAPTCHA_PROVIDER`` picks the captcha verifier (:mod:`lingo.senders.captcha`).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import Flask, current_app
 

@@ -35,12 +35,14 @@ without a passing verdict (a 400 ``InvalidParameter``, a 200 without
 ``VerifyResult``, an SDK failure) is a rejected proof, so a client cannot turn
 a malformed proof into a ``CAPTCHA_FAIL_OPEN`` pass.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, NoReturn
+from typing import Any, NoReturn
 
 import requests
 from alibabacloud_captcha20230305 import models as captcha_models
@@ -219,8 +221,9 @@ def _ms(seconds: float) -> int:
     return max(1, int(round(seconds * 1000)))
 
 
-def client_config(config: Mapping[str, Any], keys: Mapping[str, str], endpoint_key: str,
-                  region: str | None = None) -> OpenApiConfig:
+def client_config(
+    config: Mapping[str, Any], keys: Mapping[str, str], endpoint_key: str, region: str | None = None
+) -> OpenApiConfig:
     """The SDK configuration shared by the SMS and captcha clients.
 
     Retries are off on the client (``retry_options``, what this SDK generation
@@ -266,13 +269,24 @@ class AliyunSmsSender:
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        keys = required(config, "SMS_BACKEND=aliyun", [
-            "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME",
-            "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_ENDPOINT",
-        ])
+        keys = required(
+            config,
+            "SMS_BACKEND=aliyun",
+            [
+                "ALIYUN_ACCESS_KEY_ID",
+                "ALIYUN_ACCESS_KEY_SECRET",
+                "ALIYUN_SMS_SIGN_NAME",
+                "ALIYUN_SMS_TEMPLATE_CODE",
+                "ALIYUN_SMS_ENDPOINT",
+            ],
+        )
         self.sign_name = keys["ALIYUN_SMS_SIGN_NAME"]
-        self.templates = scene_templates(config, "ALIYUN_SMS_TEMPLATE_CODE", "ALIYUN_SMS_TEMPLATE_CODE_RESET",
-                                         "ALIYUN_SMS_TEMPLATE_CODE_INTERNATIONAL")
+        self.templates = scene_templates(
+            config,
+            "ALIYUN_SMS_TEMPLATE_CODE",
+            "ALIYUN_SMS_TEMPLATE_CODE_RESET",
+            "ALIYUN_SMS_TEMPLATE_CODE_INTERNATIONAL",
+        )
         self.param_code = str(config.get("ALIYUN_SMS_PARAM_CODE") or "code").strip()
         self.param_minutes = str(config.get("ALIYUN_SMS_PARAM_MINUTES") or "").strip()
         self.endpoint = keys["ALIYUN_SMS_ENDPOINT"]
@@ -311,18 +325,36 @@ class AliyunSmsSender:
             refusal = describe(exc)
             # "from None": the SDK's exception holds the request URL (number and
             # code); it must not reach a traceback in a log.
-            raise failure(PROVIDER, sms_error(refusal.code, refusal.status), to,
-                          provider_code=refusal.code, request_id=refusal.request_id,
-                          detail=refusal.detail, code=code) from None
+            raise failure(
+                PROVIDER,
+                sms_error(refusal.code, refusal.status),
+                to,
+                provider_code=refusal.code,
+                request_id=refusal.request_id,
+                detail=refusal.detail,
+                code=code,
+            ) from None
         body = response.body
         result = _field(body.code) if body is not None else ""
         request_id = _field(body.request_id) if body is not None else ""
         if result != "OK":
-            raise failure(PROVIDER, sms_error(result or "no_code"), to,
-                          provider_code=result or "no_code", request_id=request_id,
-                          detail=_field(body.message) if body is not None else "", code=code)
-        sms_log.info("aliyun sms: sent a %s code to %s (template %s, request id %s, biz id %s)",
-                     scene, mask(to), template, request_id or "-", _field(body.biz_id) or "-")
+            raise failure(
+                PROVIDER,
+                sms_error(result or "no_code"),
+                to,
+                provider_code=result or "no_code",
+                request_id=request_id,
+                detail=_field(body.message) if body is not None else "",
+                code=code,
+            )
+        sms_log.info(
+            "aliyun sms: sent a %s code to %s (template %s, request id %s, biz id %s)",
+            scene,
+            mask(to),
+            template,
+            request_id or "-",
+            _field(body.biz_id) or "-",
+        )
         return Delivery(PROVIDER, request_id, template)
 
 
@@ -337,9 +369,15 @@ class AliyunCaptcha:
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        keys = required(config, "CAPTCHA_PROVIDER=aliyun", [
-            "ALIYUN_ACCESS_KEY_ID", "ALIYUN_ACCESS_KEY_SECRET", "ALIYUN_CAPTCHA_ENDPOINT",
-        ])
+        keys = required(
+            config,
+            "CAPTCHA_PROVIDER=aliyun",
+            [
+                "ALIYUN_ACCESS_KEY_ID",
+                "ALIYUN_ACCESS_KEY_SECRET",
+                "ALIYUN_CAPTCHA_ENDPOINT",
+            ],
+        )
         self.scene_id = str(config.get("ALIYUN_CAPTCHA_SCENE_ID") or "").strip()
         self.endpoint = keys["ALIYUN_CAPTCHA_ENDPOINT"]
         self._client = CaptchaClient(client_config(config, keys, "ALIYUN_CAPTCHA_ENDPOINT"))
@@ -363,7 +401,8 @@ class AliyunCaptcha:
             captcha_log.info("aliyun captcha: malformed proof (%s) from %s", type(proof).__name__, ip)
             raise DomainError(Error.CAPTCHA_INVALID)
         request = captcha_models.VerifyIntelligentCaptchaRequest(
-            captcha_verify_param=proof, scene_id=self.scene_id or None,
+            captcha_verify_param=proof,
+            scene_id=self.scene_id or None,
         )
         try:
             response = self._client.verify_intelligent_captcha_with_options(request, runtime_options())
@@ -380,8 +419,12 @@ class AliyunCaptcha:
             return
         if verdict is False:
             # VerifyCode says why (F001 suspected bot, F002 malformed, F003-F005 scene id mismatch ...).
-            captcha_log.info("aliyun captcha: proof from %s rejected (verify code %s, request id %s)",
-                             ip, _field(result.verify_code) or "-", request_id or "-")
+            captcha_log.info(
+                "aliyun captcha: proof from %s rejected (verify code %s, request id %s)",
+                ip,
+                _field(result.verify_code) or "-",
+                request_id or "-",
+            )
             raise DomainError(Error.CAPTCHA_INVALID)
         # A 200 without a verdict: Aliyun read the request and gave no pass.
         code = (_field(body.code) if body is not None else "") or "no_result"
@@ -395,8 +438,13 @@ class AliyunCaptcha:
 
         Aliyun's message is not logged: it may quote the proof.
         """
-        captcha_log.warning("aliyun captcha: no verdict for the proof from %s, refused: %s (HTTP %s, request id %s)",
-                            ip, code, status or "-", request_id or "-")
+        captcha_log.warning(
+            "aliyun captcha: no verdict for the proof from %s, refused: %s (HTTP %s, request id %s)",
+            ip,
+            code,
+            status or "-",
+            request_id or "-",
+        )
         raise DomainError(Error.CAPTCHA_INVALID) from None
 
 

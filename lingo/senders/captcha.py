@@ -12,9 +12,11 @@ The client's proof (the ``captcha`` field of ``send_code``) is, for Aliyun,
 the ``captchaVerifyParam`` string its web/app SDK returns; for Tencent, an
 object ``{"ticket": ..., "randstr": ...}`` (or that object as a JSON string).
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from .sms import provider
 

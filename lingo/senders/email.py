@@ -6,14 +6,16 @@ authentication failure, a password smtplib cannot encode, refused recipient) int
 ``DomainError(Error.EMAIL_UNAVAILABLE)``; it never logs the code or the
 SMTP password.
 """
+
 from __future__ import annotations
 
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import DomainError, Error
 from .sms import SCENE_ANY, CodeSender, ConsoleSender, Delivery, Outbox, mask
@@ -76,9 +78,7 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         if self.use_ssl:
-            return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-            )
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
         return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
 
     def send_code(self, to: str, code: str, ttl: int, scene: str = SCENE_ANY) -> Delivery:
@@ -97,8 +97,9 @@ class SmtpSender:
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             # ValueError: smtplib encodes AUTH and commands as ASCII (UnicodeEncodeError).
             # Only the failure's type: server replies may echo what we sent.
-            log.error("smtp sender: mail to %s via %s:%s failed: %s",
-                      mask(to), self.host, self.port, type(exc).__name__)
+            log.error(
+                "smtp sender: mail to %s via %s:%s failed: %s", mask(to), self.host, self.port, type(exc).__name__
+            )
             raise DomainError(Error.EMAIL_UNAVAILABLE) from exc
         log.info("smtp sender: a code for %s accepted by %s:%s", mask(to), self.host, self.port)
         return Delivery("smtp")

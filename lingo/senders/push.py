@@ -5,11 +5,13 @@ The service layer hands every push a manager sends to the configured sender
 :class:`PushDeliveryError` when the push could not be handed over; the
 service then records ``push_status`` 2 (failed) instead of failing the request.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 from .webhook import WebhookFailure, check_url, post_signed
 
@@ -59,8 +61,13 @@ class ConsolePushSender:
         pass
 
     def send(self, notice: PushNotice) -> None:
-        log.info("console push sender: push %s %r to %s (%d devices)",
-                 notice.push_id, notice.title, notice.audience, len(notice.client_ids))
+        log.info(
+            "console push sender: push %s %r to %s (%d devices)",
+            notice.push_id,
+            notice.title,
+            notice.audience,
+            len(notice.client_ids),
+        )
 
 
 class WebhookPushSender:
@@ -80,8 +87,7 @@ class WebhookPushSender:
 
     def send(self, notice: PushNotice) -> None:
         try:
-            post_signed(self.url, self.secret, asdict(notice),
-                        connect_timeout=self.timeout, read_timeout=self.timeout)
+            post_signed(self.url, self.secret, asdict(notice), connect_timeout=self.timeout, read_timeout=self.timeout)
         except WebhookFailure as exc:
             raise PushDeliveryError(f"webhook failed: {exc.reason}") from exc
 

@@ -13,12 +13,14 @@ Provider senders live in their own modules (:mod:`lingo.senders.aliyun`,
 :mod:`lingo.senders.tencent`, :mod:`lingo.senders.sms_webhook`) and are
 imported only when configured: their SDKs are optional extras.
 """
+
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import DomainError, Error
@@ -91,7 +93,13 @@ _WARNINGS = {Error.SEND_TOO_FREQUENT, Error.INVALID_INPUT}
 
 
 def failure(
-    provider: str, error: Error, to: str, *, provider_code: str, request_id: str = "", detail: str = "",
+    provider: str,
+    error: Error,
+    to: str,
+    *,
+    provider_code: str,
+    request_id: str = "",
+    detail: str = "",
     code: str = "",
 ) -> SmsDeliveryError:
     """Log a delivery failure once and return the exception to raise.
@@ -103,9 +111,16 @@ def failure(
     """
     level = logging.WARNING if error in _WARNINGS else logging.ERROR
     detail = scrub(detail, to, code)
-    log.log(level, "%s sms: sending to %s failed: %s (provider code %s, request id %s)%s",
-            provider, mask(to), error.key, provider_code or "-", request_id or "-",
-            f": {detail[:200]}" if detail else "")
+    log.log(
+        level,
+        "%s sms: sending to %s failed: %s (provider code %s, request id %s)%s",
+        provider,
+        mask(to),
+        error.key,
+        provider_code or "-",
+        request_id or "-",
+        f": {detail[:200]}" if detail else "",
+    )
     return SmsDeliveryError(error, provider=provider, provider_code=provider_code, request_id=request_id)
 
 
@@ -159,8 +174,7 @@ def template_for(to: str, scene: str, templates: Mapping[str, str]) -> str:
     return templates.get(scene) or templates[SCENE_ANY]
 
 
-def scene_templates(config: Mapping[str, Any], any_key: str, reset_key: str,
-                    international_key: str) -> dict[str, str]:
+def scene_templates(config: Mapping[str, Any], any_key: str, reset_key: str, international_key: str) -> dict[str, str]:
     """The scene → template table (for :func:`template_for`) from a provider's three settings.
 
     The ``any_key`` template is required (check it with :func:`required`);
@@ -168,8 +182,7 @@ def scene_templates(config: Mapping[str, Any], any_key: str, reset_key: str,
     """
     return {
         scene: str(config.get(key) or "").strip()
-        for scene, key in ((SCENE_ANY, any_key), (SCENE_RESET, reset_key),
-                           (SCENE_INTERNATIONAL, international_key))
+        for scene, key in ((SCENE_ANY, any_key), (SCENE_RESET, reset_key), (SCENE_INTERNATIONAL, international_key))
     }
 
 

@@ -18,10 +18,12 @@ time-out, no connection
 any other               ``sms_failed``
 ======================  ==========================
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import Error
 from .sms import SCENE_ANY, Delivery, failure, required, timeouts
@@ -75,9 +77,11 @@ class WebhookSmsSender:
         """
         payload = {"phone": to, "code": code, "ttl": int(ttl), "scene": scene}
         try:
-            answer = post_signed(self.url, self._secret, payload,
-                                 connect_timeout=self.connect_timeout, read_timeout=self.read_timeout)
+            answer = post_signed(
+                self.url, self._secret, payload, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout
+            )
         except WebhookFailure as exc:
-            raise failure(PROVIDER, error_for(exc), to, provider_code=exc.reason,
-                          request_id=_request_id(exc.body)) from exc
+            raise failure(
+                PROVIDER, error_for(exc), to, provider_code=exc.reason, request_id=_request_id(exc.body)
+            ) from exc
         return Delivery(PROVIDER, _request_id(answer))

@@ -55,11 +55,13 @@ What the SDK does that this module works around (SDK 3.1.195):
   on, swaps in a backup endpoint (Tencent's, whatever the configured one) and
   drops network errors (its call returns ``None``, an ``AttributeError`` next).
 """
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Mapping, NoReturn
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 import requests
 import urllib3
@@ -237,16 +239,26 @@ def call(client: AbstractClient, action: str, request: AbstractModel) -> dict[st
     return answer
 
 
-def _client(cls: type[AbstractClient], config: Mapping[str, Any], endpoint_key: str,
-            secret_id: str, secret_key: str, region: str) -> AbstractClient:
+def _client(
+    cls: type[AbstractClient],
+    config: Mapping[str, Any],
+    endpoint_key: str,
+    secret_id: str,
+    secret_key: str,
+    region: str,
+) -> AbstractClient:
     """An SDK client for ``config[endpoint_key]``: lingo's time-outs; no retry, breaker or pinned proxy."""
     scheme, host = endpoint(str(config.get(endpoint_key) or ""))
     if not host:
         raise RuntimeError(f"{endpoint_key} must be host[:port] or http(s)://host[:port]")
-    http = HttpProfile(protocol=scheme, endpoint=host, reqMethod="POST",
-                       # requests takes (connect, read): a hanging provider
-                       # holds a worker for at most their sum.
-                       reqTimeout=timeouts(config))
+    http = HttpProfile(
+        protocol=scheme,
+        endpoint=host,
+        reqMethod="POST",
+        # requests takes (connect, read): a hanging provider
+        # holds a worker for at most their sum.
+        reqTimeout=timeouts(config),
+    )
     profile = ClientProfile(httpProfile=http, disable_region_breaker=True, retryer=NoopRetryer())
     client = cls(Credential(secret_id, secret_key), region, profile)
     # The SDK pins HTTP(S)_PROXY on its connection after a NO_PROXY test that
@@ -283,19 +295,33 @@ class TencentSmsSender:
     """Sends codes with Tencent Cloud SMS ``SendSms``, one number per request, no retry."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        keys = required(config, "SMS_BACKEND=tencent", [
-            "TENCENT_SECRET_ID", "TENCENT_SECRET_KEY", "TENCENT_SMS_REGION", "TENCENT_SMS_SDK_APP_ID",
-            "TENCENT_SMS_SIGN_NAME", "TENCENT_SMS_TEMPLATE_ID",
-        ])
+        keys = required(
+            config,
+            "SMS_BACKEND=tencent",
+            [
+                "TENCENT_SECRET_ID",
+                "TENCENT_SECRET_KEY",
+                "TENCENT_SMS_REGION",
+                "TENCENT_SMS_SDK_APP_ID",
+                "TENCENT_SMS_SIGN_NAME",
+                "TENCENT_SMS_TEMPLATE_ID",
+            ],
+        )
         self.app_id = keys["TENCENT_SMS_SDK_APP_ID"]
         self.sign_name = keys["TENCENT_SMS_SIGN_NAME"]
-        self.templates = scene_templates(config, "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_TEMPLATE_ID_RESET",
-                                         "TENCENT_SMS_TEMPLATE_ID_INTERNATIONAL")
+        self.templates = scene_templates(
+            config, "TENCENT_SMS_TEMPLATE_ID", "TENCENT_SMS_TEMPLATE_ID_RESET", "TENCENT_SMS_TEMPLATE_ID_INTERNATIONAL"
+        )
         self.params = template_params(config.get("TENCENT_SMS_TEMPLATE_PARAMS", "code,minutes"))
         self.endpoint = str(config.get("TENCENT_SMS_ENDPOINT") or "")
-        self._client = _client(sms_client.SmsClient, config, "TENCENT_SMS_ENDPOINT",
-                               keys["TENCENT_SECRET_ID"], keys["TENCENT_SECRET_KEY"],
-                               keys["TENCENT_SMS_REGION"])
+        self._client = _client(
+            sms_client.SmsClient,
+            config,
+            "TENCENT_SMS_ENDPOINT",
+            keys["TENCENT_SECRET_ID"],
+            keys["TENCENT_SECRET_KEY"],
+            keys["TENCENT_SMS_REGION"],
+        )
 
     def __repr__(self) -> str:
         return f"TencentSmsSender(app {self.app_id!r} at {self.endpoint!r})"
@@ -320,19 +346,32 @@ class TencentSmsSender:
         except TencentCallError as exc:
             # Not chained: nothing of the SDK's (its messages quote URLs and
             # bodies) should reach a traceback next to a phone number.
-            raise failure(PROVIDER, error_for(exc.code), to, provider_code=exc.code,
-                          request_id=exc.request_id, detail=exc.message, code=code) from None
+            raise failure(
+                PROVIDER,
+                error_for(exc.code),
+                to,
+                provider_code=exc.code,
+                request_id=exc.request_id,
+                detail=exc.message,
+                code=code,
+            ) from None
         request_id = str(answer.get("RequestId") or "")
         statuses = answer.get("SendStatusSet")
         status = statuses[0] if isinstance(statuses, list) and statuses else {}
         status = status if isinstance(status, dict) else {}
         status_code = str(status.get("Code") or "bad_response")
         if status_code == "Ok":
-            sms_log.info("tencent sms: sent to %s (template %s, request id %s)",
-                         mask(to), template, request_id or "-")
+            sms_log.info("tencent sms: sent to %s (template %s, request id %s)", mask(to), template, request_id or "-")
             return Delivery(PROVIDER, request_id, template)
-        raise failure(PROVIDER, error_for(status_code), to, provider_code=status_code,
-                      request_id=request_id, detail=_excerpt(status.get("Message")), code=code)
+        raise failure(
+            PROVIDER,
+            error_for(status_code),
+            to,
+            provider_code=status_code,
+            request_id=request_id,
+            detail=_excerpt(status.get("Message")),
+            code=code,
+        )
 
 
 #: ``CaptchaCode`` values that say nothing about the ticket: our configuration
@@ -367,10 +406,16 @@ class TencentCaptcha:
     """Checks a Tencent captcha ticket with ``DescribeCaptchaResult`` (``CaptchaType`` 9)."""
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        keys = required(config, "CAPTCHA_PROVIDER=tencent", [
-            "TENCENT_SECRET_ID", "TENCENT_SECRET_KEY",
-            "TENCENT_CAPTCHA_APP_ID", "TENCENT_CAPTCHA_APP_SECRET_KEY",
-        ])
+        keys = required(
+            config,
+            "CAPTCHA_PROVIDER=tencent",
+            [
+                "TENCENT_SECRET_ID",
+                "TENCENT_SECRET_KEY",
+                "TENCENT_CAPTCHA_APP_ID",
+                "TENCENT_CAPTCHA_APP_SECRET_KEY",
+            ],
+        )
         try:
             self.app_id = int(keys["TENCENT_CAPTCHA_APP_ID"])
         except ValueError:
@@ -378,8 +423,14 @@ class TencentCaptcha:
         self._app_secret_key = keys["TENCENT_CAPTCHA_APP_SECRET_KEY"]
         self.endpoint = str(config.get("TENCENT_CAPTCHA_ENDPOINT") or "")
         # DescribeCaptchaResult takes no region: none is sent.
-        self._client = _client(captcha_client.CaptchaClient, config, "TENCENT_CAPTCHA_ENDPOINT",
-                               keys["TENCENT_SECRET_ID"], keys["TENCENT_SECRET_KEY"], "")
+        self._client = _client(
+            captcha_client.CaptchaClient,
+            config,
+            "TENCENT_CAPTCHA_ENDPOINT",
+            keys["TENCENT_SECRET_ID"],
+            keys["TENCENT_SECRET_KEY"],
+            "",
+        )
 
     def __repr__(self) -> str:
         return f"TencentCaptcha(app {self.app_id} at {self.endpoint!r})"
@@ -420,8 +471,11 @@ class TencentCaptcha:
     @staticmethod
     def _reject(ip: str, code: str, message: str, request_id: str) -> NoReturn:
         """Log a rejection (never the ticket) and raise ``CAPTCHA_INVALID``."""
-        captcha_log.warning("tencent captcha: rejected for %s: %s%s (request id %s)",
-                            ip, code, f" {message}" if message else "", request_id or "-")
+        captcha_log.warning(
+            "tencent captcha: rejected for %s: %s%s (request id %s)",
+            ip,
+            code,
+            f" {message}" if message else "",
+            request_id or "-",
+        )
         raise DomainError(Error.CAPTCHA_INVALID) from None
-
-

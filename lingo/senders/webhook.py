@@ -6,6 +6,7 @@ receiver can check who sent it (compare with ``hmac.compare_digest``).
 Redirects are not followed: the signed body must reach the configured URL
 itself.
 """
+
 from __future__ import annotations
 
 import hashlib

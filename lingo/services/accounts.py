@@ -3,13 +3,14 @@
 The functions named for a use case (``login_with_code``, ``register`` …)
 commit; the small helpers run in the caller's transaction.
 """
+
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, select
@@ -37,25 +38,23 @@ def _identity_column(kind: str) -> Any:
     return User.e164 if kind == PHONE else User.email
 
 
-@lru_cache(maxsize=None)
+@cache
 def _user_by(kind: str) -> Select:
     """The user whose phone (or email) is ``:key``; built once per kind (sign-ins run it)."""
     return select(User).where(_identity_column(kind) == bindparam("key"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sign_in_by(kind: str) -> Select:
     """:func:`_user_by` loading only what a password sign-in reads; built once per kind.
 
     The other columns stay unloaded (loaded if touched): every column costs the
     MySQL driver a descriptor to parse, and a user row has two dozen.
     """
-    return _user_by(kind).options(
-        load_only(User.id, User.is_active, User.password_hash, User.phone, User.username)
-    )
+    return _user_by(kind).options(load_only(User.id, User.is_active, User.password_hash, User.phone, User.username))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _id_by(kind: str) -> Select:
     """The id of the user whose phone (or email) is ``:key``, from the index alone (Core)."""
     table = User.__table__
@@ -144,9 +143,7 @@ def _verify(user: User, password: str) -> User:
     return user
 
 
-def login_with_password(
-    account: Account, password: str, policy: TokenPolicy, *, ip: str, now: datetime
-) -> SignIn:
+def login_with_password(account: Account, password: str, policy: TokenPolicy, *, ip: str, now: datetime) -> SignIn:
     """Password sign-in that opens a session. Commits.
 
     :raises DomainError: see :func:`check_password`.
@@ -159,7 +156,12 @@ def login_with_password(
 
 
 def login_with_code(
-    account: Account, code: object, policy: TokenPolicy, *, ip: str, now: datetime,
+    account: Account,
+    code: object,
+    policy: TokenPolicy,
+    *,
+    ip: str,
+    now: datetime,
     use: str = codes.LOGIN,
 ) -> SignIn:
     """Code sign-in that registers the account when it is new. Commits.
@@ -201,7 +203,13 @@ def _proven_hash(account: Account, code: object, password: str, *, use: str, ip:
 
 
 def register(
-    account: Account, code: object, password: str, *, ip: str, now: datetime, nickname: str = "",
+    account: Account,
+    code: object,
+    password: str,
+    *,
+    ip: str,
+    now: datetime,
+    nickname: str = "",
     use: str = codes.REGISTER,
 ) -> User:
     """Register a new account with a code and a password (caller opens the session).
@@ -243,9 +251,7 @@ def _store_password(user: User, password_hash: str, *, now: datetime) -> None:
     sessions.revoke_user_sessions(user.id, now=now)
 
 
-def reset_password_with_code(
-    account: Account, code: object, new_password: str, *, ip: str, now: datetime
-) -> User:
+def reset_password_with_code(account: Account, code: object, new_password: str, *, ip: str, now: datetime) -> User:
     """Set a new password proven by a code; every session of the user is revoked. Commits.
 
     The new password is hashed only once the account and the code check out.

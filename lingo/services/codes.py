@@ -1,13 +1,14 @@
 """Verification codes (SPEC §3): send with limits, verify single-use with attempt limits."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Callable
 
 import phonenumbers
 from flask import current_app
@@ -218,9 +219,7 @@ def send(
     except DomainError as exc:
         if getattr(exc, "maybe_delivered", False):
             raise  # the code may be on its way: it stays live and the limits stay taken
-        db.session.execute(
-            update(VerificationCode).where(VerificationCode.id == code_id).values(active=False)
-        )
+        db.session.execute(update(VerificationCode).where(VerificationCode.id == code_id).values(active=False))
         for key, *_ in limits:
             throttles.give_back(key)
         db.session.commit()
@@ -237,9 +236,7 @@ def _failure_limits(account: Account, ip: str) -> list[tuple[str, int]]:
     ]
 
 
-def verify(
-    account: Account, code: object, *, use: str, ip: str, now: datetime, consume: bool = True
-) -> None:
+def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, consume: bool = True) -> None:
     """Check ``code`` for ``account``; when ``consume``, use it up (single use).
 
     Failures are capped per hour for this account from this client address
@@ -277,11 +274,7 @@ def verify(
         and row.attempts < max_attempts
         and row.used_at is None
     )
-    right = (
-        live
-        and isinstance(code, str)
-        and hmac.compare_digest(row.code_hash, code_hash(account.key, code))
-    )
+    right = live and isinstance(code, str) and hmac.compare_digest(row.code_hash, code_hash(account.key, code))
     if right:
         for key, _ in caps:
             throttles.give_back(key)

@@ -5,10 +5,12 @@ Create, update and delete work the same for both (:func:`create_record` …).
 Also the small record helpers the other content services share
 (:func:`stamps`, :func:`get_or_404`, :func:`apply_changes`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, select

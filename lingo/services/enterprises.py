@@ -3,6 +3,7 @@
 Managed from the ``flask enterprise`` commands; the v4 ``login`` reports what
 these records say (``enterprise_id``, ``apply``, ``permissions``).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,8 +43,11 @@ def file_application(account: Account, enterprise_id: int, *, now: datetime) -> 
     if db.session.get(Enterprise, enterprise_id) is None:
         raise DomainError(Error.NOT_FOUND, f"no enterprise {enterprise_id}")
     application = EnterpriseApplication(
-        user_id=user.id, enterprise_id=enterprise_id, state=APPLICATION_PENDING,
-        created_at=now, updated_at=now,
+        user_id=user.id,
+        enterprise_id=enterprise_id,
+        state=APPLICATION_PENDING,
+        created_at=now,
+        updated_at=now,
     )
     db.session.add(application)
     db.session.commit()

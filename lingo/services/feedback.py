@@ -1,4 +1,5 @@
 """Feedback: users file it and read replies; managers list it and reply."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -94,8 +95,7 @@ def latest_reply(user_id: int, feedback_id: int) -> FeedbackReply:
     """
     own_feedback(user_id, feedback_id)
     reply = db.session.execute(
-        select(FeedbackReply).where(FeedbackReply.feedback_id == feedback_id)
-        .order_by(FeedbackReply.id.desc()).limit(1)
+        select(FeedbackReply).where(FeedbackReply.feedback_id == feedback_id).order_by(FeedbackReply.id.desc()).limit(1)
     ).scalar_one_or_none()
     if reply is None:
         raise DomainError(Error.NOT_FOUND)
@@ -123,9 +123,7 @@ def unread_reply_count(user_id: int) -> int:
     ).scalar_one()
 
 
-def feedback_query(
-    *, status: int | None = None, category_id: int | None = None, user_id: int | None = None
-) -> Select:
+def feedback_query(*, status: int | None = None, category_id: int | None = None, user_id: int | None = None) -> Select:
     """Everyone's feedback for managers, newest first, optionally filtered."""
     query = select(Feedback).order_by(Feedback.id.desc())
     if status is not None:

@@ -1,4 +1,5 @@
 """Account identifiers: phone numbers (E.164 via ``phonenumbers``) and email addresses."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@
 registered; ``register`` and ``login`` remember the device the app runs on and
 report when it changed.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,9 +33,7 @@ def check_expectation(account: Account, *, registered: bool) -> None:
         raise DomainError(Error.ALREADY_REGISTERED)
 
 
-def send_code_expecting(
-    account: Account, *, registered: bool, ip: str, now: datetime, sender: CodeSender
-) -> str:
+def send_code_expecting(account: Account, *, registered: bool, ip: str, now: datetime, sender: CodeSender) -> str:
     """Send a code that serves registration only (``registered`` false) or the reset only.
 
     :returns: the code (never log it).
@@ -44,8 +43,14 @@ def send_code_expecting(
     # The expectation is checked only once the send limits are taken, and they
     # stay taken when it fails: the answer says whether the phone is
     # registered, so it must cost what a send costs.
-    return codes.send(account, ip=ip, now=now, sender=sender, purpose=purpose,
-                      precondition=lambda: check_expectation(account, registered=registered))
+    return codes.send(
+        account,
+        ip=ip,
+        now=now,
+        sender=sender,
+        purpose=purpose,
+        precondition=lambda: check_expectation(account, registered=registered),
+    )
 
 
 def remember_device(user: User, device_identifier: str, *, now: datetime) -> bool:

@@ -1,4 +1,5 @@
 """Managers (users with ``role`` 1) and what they do to users: find, list, enable, disable."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,12 +42,14 @@ def users_query(search: str = "") -> Select:
     query = select(User).order_by(User.id.desc())
     term = search.strip()
     if term:
-        query = query.where(or_(
-            User.phone.contains(term, autoescape=True),
-            User.e164.contains(term, autoescape=True),
-            User.email.contains(term.lower(), autoescape=True),
-            User.nickname.contains(term, autoescape=True),
-        ))
+        query = query.where(
+            or_(
+                User.phone.contains(term, autoescape=True),
+                User.e164.contains(term, autoescape=True),
+                User.email.contains(term.lower(), autoescape=True),
+                User.nickname.contains(term, autoescape=True),
+            )
+        )
     return query
 
 
@@ -65,9 +68,11 @@ def keep_an_active_manager(user: User) -> None:
 
     :raises DomainError: ``FORBIDDEN`` when ``user`` is the last active manager.
     """
-    active = db.session.execute(
-        select(User.id).where(User.role == ROLE_MANAGER, User.is_active.is_(True)).with_for_update()
-    ).scalars().all()
+    active = (
+        db.session.execute(select(User.id).where(User.role == ROLE_MANAGER, User.is_active.is_(True)).with_for_update())
+        .scalars()
+        .all()
+    )
     if list(active) == [user.id]:
         db.session.rollback()
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)

@@ -1,4 +1,5 @@
 """Password hashing with argon2id and the per-dialect length policies (SPEC §2)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -24,9 +25,7 @@ def check_policy(password: str, policy: tuple[int, int] = MODERN_POLICY) -> None
 
 @lru_cache(maxsize=4)
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID
-    )
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism, type=Type.ID)
 
 
 def hasher() -> PasswordHasher:

@@ -3,12 +3,14 @@
 Every change is checked before any is applied: one bad field refuses the
 whole update and nothing is saved.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -32,7 +34,7 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def local_today(now: datetime) -> date:
     """Today's date in ``TIMEZONE`` for a naive-UTC ``now``."""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return now.replace(tzinfo=timezone.utc).astimezone(zone).date()
+    return now.replace(tzinfo=UTC).astimezone(zone).date()
 
 
 #: Bidirectional embeddings and overrides (U+202A–U+202E) and isolates

@@ -4,11 +4,12 @@ A push to everyone (scope 0) is visible to every user; a push to listed users
 (scope 1) only to them. Each user can hide pushes from their own log
 (:class:`~lingo.models.PushHidden`) without touching anyone else's.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -57,8 +58,7 @@ def bind(user_id: int, client_id: str, client_type: str, *, now: datetime, limit
     if binding is None or binding.user_id != user_id:
         _check_binding_cap(user_id, client_id, limit)
     if binding is None:
-        binding = PushBinding(user_id=user_id, client_id=client_id, client_type=client_type, switch=True,
-                              **stamps(now))
+        binding = PushBinding(user_id=user_id, client_id=client_id, client_type=client_type, switch=True, **stamps(now))
         try:
             with db.session.begin_nested():
                 db.session.add(binding)
@@ -211,7 +211,7 @@ def send(
         audience="users" if push.push_scope == PUSH_SCOPE_USERS else "all",
         user_ids=targets,
         client_ids=_client_ids(push, targets),
-        sent_at=now.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z"),
+        sent_at=now.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),
     )
     try:
         sender.send(notice)

@@ -4,16 +4,18 @@ Tokens are random (or, for image-to-sound, signed JWTs carrying the session
 id) and only their SHA-256 is stored; every token points at a session row, so
 revoking the session kills them all.
 """
+
 from __future__ import annotations
 
 import hashlib
 import secrets
 import string
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Callable, Mapping, NoReturn
+from typing import Any, NoReturn
 
 import jwt
 from flask import current_app
@@ -91,8 +93,8 @@ def jwt_token(m: Mint) -> str:
     claims = {
         "sub": m.user.phone or m.user.username,
         "iss": current_app.config["JWT_ISSUER"],
-        "iat": int(m.now.replace(tzinfo=timezone.utc).timestamp()),
-        "exp": int(m.expires_at.replace(tzinfo=timezone.utc).timestamp()),
+        "iat": int(m.now.replace(tzinfo=UTC).timestamp()),
+        "exp": int(m.expires_at.replace(tzinfo=UTC).timestamp()),
         "sid": m.session_id,
         "typ": m.kind,
         "jti": uuid.uuid4().hex,
@@ -137,7 +139,7 @@ def _check_jwt(token: str, now: datetime) -> None:
         )
     except jwt.PyJWTError as exc:
         raise DomainError(Error.INVALID_TOKEN) from exc
-    if claims["exp"] <= now.replace(tzinfo=timezone.utc).timestamp():
+    if claims["exp"] <= now.replace(tzinfo=UTC).timestamp():
         raise DomainError(Error.INVALID_TOKEN)
 
 
@@ -148,8 +150,7 @@ def _insert(table: Any) -> Insert:
     return insert(table)
 
 
-def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime,
-           parent_id: int | None = None) -> Issued:
+def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime, parent_id: int | None = None) -> Issued:
     """Mint and store an access and a refresh token for the session (caller commits).
 
     ``parent_id`` is the refresh token traded for this pair (``None`` at sign-in):
@@ -164,8 +165,14 @@ def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime,
     db.session.connection().execute(
         _insert(SessionToken.__table__),
         [
-            {"session_id": session_id, "kind": kind, "token_hash": token_hash(tok), "expires_at": exp,
-             "created_at": now, "parent_id": parent_id}
+            {
+                "session_id": session_id,
+                "kind": kind,
+                "token_hash": token_hash(tok),
+                "expires_at": exp,
+                "created_at": now,
+                "parent_id": parent_id,
+            }
             for kind, tok, exp in ((ACCESS, access, access_exp), (REFRESH, refresh, refresh_exp))
         ],
     )
@@ -187,10 +194,16 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     """
     if not user.is_active:
         raise DomainError(Error.ACCOUNT_DISABLED)
-    inserted = db.session.connection().execute(_insert(Session.__table__), {
-        "user_id": user.id, "client": policy.client, "ip": ip[:45], "created_at": now,
-        "expires_at": now + _session_lifetime(policy),
-    })
+    inserted = db.session.connection().execute(
+        _insert(Session.__table__),
+        {
+            "user_id": user.id,
+            "client": policy.client,
+            "ip": ip[:45],
+            "created_at": now,
+            "expires_at": now + _session_lifetime(policy),
+        },
+    )
     return _issue(inserted.inserted_primary_key[0], user, policy, now)
 
 
@@ -236,8 +249,7 @@ def _authenticate_id_statement() -> Select:
     return (
         select(sessions_.c.id.label("session_id"), users.c.id.label("user_id"), users.c.is_active)
         .select_from(
-            tokens.join(sessions_, tokens.c.session_id == sessions_.c.id)
-            .join(users, sessions_.c.user_id == users.c.id)
+            tokens.join(sessions_, tokens.c.session_id == sessions_.c.id).join(users, sessions_.c.user_id == users.c.id)
         )
         .where(*_live_access(tokens.c, sessions_.c))
     )
@@ -318,9 +330,7 @@ def _reuse(token_id: int, session_id: int, now: datetime) -> NoReturn:
 
     :raises DomainError: ``INVALID_TOKEN``, always.
     """
-    retried_at = db.session.execute(
-        select(SessionToken.retried_at).where(SessionToken.id == token_id)
-    ).scalar_one()
+    retried_at = db.session.execute(select(SessionToken.retried_at).where(SessionToken.id == token_id)).scalar_one()
     if retried_at is not None and now <= retried_at + DUPLICATE_WINDOW:
         db.session.rollback()
     else:
@@ -345,14 +355,22 @@ def _grace_retry(token_id: int, session_id: int, now: datetime) -> bool:
         return False
     # The parent first: its row lock queues concurrent retries, and the rotation
     # that spent it has committed its child before this UPDATE can see used_at.
-    if _claim(SessionToken.id == token_id, SessionToken.used_at.is_not(None),
-              SessionToken.used_at >= now - grace, SessionToken.retried_at.is_(None),
-              retried_at=now) != 1:
+    if (
+        _claim(
+            SessionToken.id == token_id,
+            SessionToken.used_at.is_not(None),
+            SessionToken.used_at >= now - grace,
+            SessionToken.retried_at.is_(None),
+            retried_at=now,
+        )
+        != 1
+    ):
         return False
     # Kill the refresh token of the lost answer; its access token dies with every
     # other live access token of the session in rotate().
-    if not _claim(SessionToken.parent_id == token_id, SessionToken.kind == REFRESH,
-                  SessionToken.used_at.is_(None), used_at=now):
+    if not _claim(
+        SessionToken.parent_id == token_id, SessionToken.kind == REFRESH, SessionToken.used_at.is_(None), used_at=now
+    ):
         revoke_session(session_id, now=now)
         raise DomainError(Error.INVALID_TOKEN)
     return True
@@ -394,8 +412,7 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
         raise DomainError(Error.ACCOUNT_DISABLED)
     db.session.execute(
         update(SessionToken)
-        .where(SessionToken.session_id == session.id, SessionToken.kind == ACCESS,
-               SessionToken.expires_at > now)
+        .where(SessionToken.session_id == session.id, SessionToken.kind == ACCESS, SessionToken.expires_at > now)
         .values(expires_at=now)
         .execution_options(synchronize_session=False)
     )

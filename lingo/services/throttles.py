@@ -3,6 +3,7 @@
 Each counter is one row; taking from it is one upsert that locks the row, so
 two workers racing for the last unit cannot both get it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -82,9 +83,7 @@ def take(key: str, limit: int, window: int, now: datetime) -> bool:
     """
     connection = db.session.connection()
     dialect = connection.dialect.name
-    result = connection.execute(
-        _take_statement(dialect), {"key": _key(key), "ts": _epoch(now), "window": window}
-    )
+    result = connection.execute(_take_statement(dialect), {"key": _key(key), "ts": _epoch(now), "window": window})
     count = result.scalar_one() if dialect == "sqlite" else result.lastrowid
     return count <= limit
 

@@ -3,6 +3,7 @@
 Modern envelope and error rendering; every route needs the bearer token of a
 manager (``role`` 1): no or a bad token → 401, anyone else → 403.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint

@@ -1,7 +1,9 @@
 """Admin routes: parse, call a service, render (modern envelope; records as the platform shows them)."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response, request
 from marshmallow import Schema
@@ -47,8 +49,9 @@ def _query(schema: Schema) -> dict[str, Any]:
     return load(schema, args, loc="query")
 
 
-def _crud(name: str, model: type, schema: type[Schema], query: Callable[[], Any],
-          render: Callable[[Any], dict[str, Any]]) -> None:
+def _crud(
+    name: str, model: type, schema: type[Schema], query: Callable[[], Any], render: Callable[[Any], dict[str, Any]]
+) -> None:
     """Register list / create / read / update / delete routes for one kind of record under ``/api/admin/<name>``."""
 
     def listing() -> Response:
@@ -108,8 +111,9 @@ def push_send() -> Response:
     ``push_status`` in the answer is 1 (sent) or 2 (the sender failed).
     """
     args = _body(schemas.PushSchema())
-    push = pushes.send(guard.current_user().id, args["title"], args["body"], args["user_ids"],
-                       now=clock.now(), sender=push_sender())
+    push = pushes.send(
+        guard.current_user().id, args["title"], args["body"], args["user_ids"], now=clock.now(), sender=push_sender()
+    )
     return ok(records.push(push))
 
 

@@ -1,4 +1,5 @@
 """Request schemas of the admin API."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -63,4 +64,3 @@ class ActiveSchema(BaseSchema):
     """``{is_active}``: a JSON boolean."""
 
     is_active = Bool(required=True)
-

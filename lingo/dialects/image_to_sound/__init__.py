@@ -1,4 +1,5 @@
 """The image-to-sound dialect (``seeds/image-to-sound.md``): code login with HS256 JWTs."""
+
 from .routes import DIALECT
 
 __all__ = ["DIALECT"]

@@ -4,6 +4,7 @@ Errors are ``{"code": <HTTP status>, "msg": <text>, "identifier": false}`` with
 that HTTP status; a wrong or expired code is exactly the seed's
 ``{"code": 400, "msg": "Invalid mobile number or raw code", "identifier": false}``.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Routes of the image-to-sound dialect (``/image-to-sound/api``): JSON bodies, JWTs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -30,10 +31,12 @@ class RefreshSchema(BaseSchema):
 
 
 def _tokens(issued: sessions.Issued, policy: sessions.TokenPolicy) -> Response:
-    return ok({
-        "accessTokenRes": {"accessToken": issued.access_token, "expire": policy.access_ttl},
-        "refreshTokenRes": {"refreshToken": issued.refresh_token, "expire": policy.refresh_ttl},
-    })
+    return ok(
+        {
+            "accessTokenRes": {"accessToken": issued.access_token, "expire": policy.access_ttl},
+            "refreshTokenRes": {"refreshToken": issued.refresh_token, "expire": policy.refresh_ttl},
+        }
+    )
 
 
 @bp.post("/login")

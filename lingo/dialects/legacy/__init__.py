@@ -1,4 +1,5 @@
 """The legacy ``/api/v4.0`` dialect (``seeds/legacy-v4.md``): every error is HTTP 200."""
+
 from .routes import DIALECT
 
 __all__ = ["DIALECT"]

@@ -4,6 +4,7 @@ Old clients send the same fields every way (GET URLs, form posts, JSON).
 When a field appears in several places the JSON body wins over the form body,
 which wins over the query string. A JSON body needs a JSON ``Content-Type``.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ Old app versions only look at ``code`` and show ``msg``; they treat any HTTP
 status other than 200 as a network failure, so every error, even a wrong
 path or a server fault, is rendered with HTTP 200 (SPEC §5).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 Every endpoint answers GET and POST; parameters come from the query string,
 a form body or a JSON body (see :mod:`.params`).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,8 +62,11 @@ def sendsms(mobile: str) -> Response:
     args = load(schemas.SendSmsSchema(), {**params(), "mobile": mobile})
     require_captcha(DIALECT_NAME, args["captcha"])
     legacy.send_code_expecting(
-        args["mobile"], registered=args["expect"] == schemas.EXPECT_REGISTERED,
-        ip=client_ip(), now=clock.now(), sender=sms_sender(),
+        args["mobile"],
+        registered=args["expect"] == schemas.EXPECT_REGISTERED,
+        ip=client_ip(),
+        now=clock.now(),
+        sender=sms_sender(),
     )
     return sent("发送成功")
 
@@ -83,8 +87,14 @@ def register() -> Response:
     """Register with an ``expect=0`` code and sign in; a wrong code answers -2."""
     args = load(schemas.RegisterSchema(), params())
     sign_in = legacy.register_on_device(
-        args["phone"], args["code"], args["password"], name=args["name"].strip(),
-        device_identifier=args["device_identifier"], policy=DIALECT.token_policy(), ip=client_ip(), now=clock.now(),
+        args["phone"],
+        args["code"],
+        args["password"],
+        name=args["name"].strip(),
+        device_identifier=args["device_identifier"],
+        policy=DIALECT.token_policy(),
+        ip=client_ip(),
+        now=clock.now(),
     )
     return ok(_account_data(sign_in, False, enterprise_id_as_text=False), "注册成功")
 
@@ -95,8 +105,12 @@ def login() -> Response:
     """Password sign-in; reports ``change_device`` and the enterprise records."""
     args = load(schemas.LoginSchema(), params())
     sign_in, changed = legacy.login_on_device(
-        args["phone"], args["password"], device_identifier=args["device_identifier"],
-        policy=DIALECT.token_policy(), ip=client_ip(), now=clock.now(),
+        args["phone"],
+        args["password"],
+        device_identifier=args["device_identifier"],
+        policy=DIALECT.token_policy(),
+        ip=client_ip(),
+        now=clock.now(),
     )
     return ok(_account_data(sign_in, changed, enterprise_id_as_text=True), "登录成功")
 

@@ -1,4 +1,5 @@
 """Request schemas of the v4 dialect (validation as ``seeds/legacy-v4.md`` says)."""
+
 from __future__ import annotations
 
 from marshmallow import ValidationError, validate

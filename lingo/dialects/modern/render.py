@@ -1,4 +1,5 @@
 """Modern envelope: ``{"code": 200, "msg": "success", "data": ...}``; FastAPI-style 422s."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,7 +28,13 @@ def render_error(err: DomainError) -> Response:
         detail = err.details or [{"loc": ["body"], "msg": err.message, "type": "value_error"}]
         response = jsonify({"detail": detail})
     else:
-        response = jsonify({"code": status, "msg": err.message if err.message != err.error.message else msg,
-                            "data": None, "error": err.error.key})
+        response = jsonify(
+            {
+                "code": status,
+                "msg": err.message if err.message != err.error.message else msg,
+                "data": None,
+                "error": err.error.key,
+            }
+        )
     response.status_code = status
     return response

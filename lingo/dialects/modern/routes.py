@@ -1,4 +1,5 @@
 """Routes of the modern dialect: parse, call a service, render."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,9 +37,7 @@ def send_code(body: dict[str, Any]) -> Response:
     """
     args = load(schemas.SendCodeSchema(), body)
     require_captcha(DIALECT.name, args["captcha"])
-    code = codes.send(
-        args["phone"], ip=client_ip(), now=clock.now(), sender=sms_sender()
-    )
+    code = codes.send(args["phone"], ip=client_ip(), now=clock.now(), sender=sms_sender())
     cfg = current_app.config
     return ok({"expire_in": cfg["CODE_TTL"], "code": code if cfg["RETURN_CODE"] else ""})
 
@@ -96,8 +95,7 @@ def refresh() -> Response:
     """``POST /api/auth/refresh {refresh_token}``: rotate; a reused token revokes the session."""
     args = load(schemas.RefreshSchema(), json_body())
     issued = sessions.rotate(args["refresh_token"], DIALECT.token_policy(), now=clock.now())
-    return ok({"access_token": issued.access_token, "token_type": "bearer",
-               "refresh_token": issued.refresh_token})
+    return ok({"access_token": issued.access_token, "token_type": "bearer", "refresh_token": issued.refresh_token})
 
 
 @bp.post("/logout")

@@ -1,4 +1,5 @@
 """Request schemas of the modern dialect."""
+
 from __future__ import annotations
 
 from marshmallow import validate

@@ -5,6 +5,7 @@ account and profile routes, and content routes (push, FAQ, feedback, messages).
 ``POST /api/auth/send_code`` is shared with the modern dialect; see
 :mod:`lingo.dialects.shared`.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint
@@ -16,8 +17,9 @@ bp = Blueprint("platform", __name__)
 
 #: ``/api/*`` is platform, except ``/api/auth/*`` which is modern's; these
 #: platform paths under it render their own 404/405 in the platform envelope.
-AUTH_PATHS = tuple(f"/api/auth/{name}" for name in
-                   ("check_code", "register", "access_token", "refresh_token", "destroy_token"))
+AUTH_PATHS = tuple(
+    f"/api/auth/{name}" for name in ("check_code", "register", "access_token", "refresh_token", "destroy_token")
+)
 
 DIALECT = Dialect(
     name="platform",
@@ -27,6 +29,5 @@ DIALECT = Dialect(
     render_error=render_error,
 )
 
-from . import content, push  # noqa: E402,F401  (routes: FAQ, feedback, push, messages)
-from . import auth, personal  # noqa: E402,F401  (routes on bp)
+from . import auth, content, personal, push  # noqa: E402,F401  (routes: FAQ, feedback, push, messages)  # noqa: E402,F401  (routes on bp)
 from .auth import send_code  # noqa: E402  (reached through lingo.dialects.shared)

@@ -3,6 +3,7 @@
 ``POST /api/auth/send_code`` is shared with the modern dialect and reaches
 :func:`send_code` through :mod:`lingo.dialects.shared`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -54,8 +55,7 @@ def check_code() -> Response:
     Checks without consuming the code; a wrong code still counts as an attempt.
     """
     args = load(schemas.CodeSchema(), json_body())
-    codes.verify(args["account"], args["code"], use=codes.REGISTER, ip=client_ip(), now=clock.now(),
-                 consume=False)
+    codes.verify(args["account"], args["code"], use=codes.REGISTER, ip=client_ip(), now=clock.now(), consume=False)
     return ok({})
 
 

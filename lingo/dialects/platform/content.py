@@ -1,4 +1,5 @@
 """Platform FAQ and feedback routes (``seeds/platform-2019.md``); Token auth on every one."""
+
 from __future__ import annotations
 
 from flask import Response, current_app
@@ -45,8 +46,12 @@ def feedback_file() -> Response:
     user_id = guard.current_user_id()
     args = load(FeedbackSchema(), json_body())
     filed = feedback.file_feedback(
-        user_id, args["feedback_content"], category_id=args["feedback_category_id"],
-        contact_phone=args["contact_phone"], now=clock.now(), limit=current_app.config["FEEDBACK_PER_USER_MAX"],
+        user_id,
+        args["feedback_content"],
+        category_id=args["feedback_category_id"],
+        contact_phone=args["contact_phone"],
+        now=clock.now(),
+        limit=current_app.config["FEEDBACK_PER_USER_MAX"],
     )
     return ok(records.feedback(filed))
 

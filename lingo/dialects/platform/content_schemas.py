@@ -1,4 +1,5 @@
 """Request schemas of the platform content routes (push, feedback)."""
+
 from __future__ import annotations
 
 from typing import Any

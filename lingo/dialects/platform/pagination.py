@@ -1,9 +1,11 @@
 """Platform list pages: ``page_no`` / ``page_size`` → ``{total, pages, current_page, page_size, data}``."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from flask import request
 from marshmallow import validate

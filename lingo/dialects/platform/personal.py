@@ -1,4 +1,5 @@
 """Platform personal-info routes: ``GET/PUT /api/personal/info``."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Platform push routes: device bindings and switches, the push log, message counts."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, request
@@ -22,8 +23,13 @@ def push_bind() -> Response:
     """
     user_id = guard.current_user_id()
     args = load(BindSchema(), json_body())
-    binding = pushes.bind(user_id, args["client_id"], args["client_type"], now=clock.now(),
-                          limit=current_app.config["PUSH_BINDINGS_PER_USER_MAX"])
+    binding = pushes.bind(
+        user_id,
+        args["client_id"],
+        args["client_type"],
+        now=clock.now(),
+        limit=current_app.config["PUSH_BINDINGS_PER_USER_MAX"],
+    )
     return ok(records.binding(binding))
 
 
@@ -49,8 +55,9 @@ def message_count() -> Response:
     and ``feedback_count`` (unread replies). ``push_ids`` may repeat, be ``1,2,3`` or ``[1,2,3]``."""
     user_id = guard.current_user_id()
     seen = id_list(request.args.getlist("push_ids") + request.args.getlist("push_ids[]"), "push_ids")
-    return ok({"push_count": pushes.unseen_count(user_id, seen),
-               "feedback_count": feedback.unread_reply_count(user_id)})
+    return ok(
+        {"push_count": pushes.unseen_count(user_id, seen), "feedback_count": feedback.unread_reply_count(user_id)}
+    )
 
 
 @bp.get("/api/push/log")

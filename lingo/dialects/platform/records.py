@@ -3,6 +3,7 @@
 Every record starts with ``id``, ``app_id``, ``created_at`` and ``updated_at``
 (``"YYYY-MM-DD HH:MM:SS"`` in ``TIMEZONE``). The admin API renders the same records.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,14 +24,16 @@ def _record(row: Any, **fields: Any) -> dict[str, Any]:
 
 def binding(row: PushBinding) -> dict[str, Any]:
     """A push binding."""
-    return _record(row, user_id=row.user_id, client_id=row.client_id, client_type=row.client_type,
-                   switch=bool(row.switch))
+    return _record(
+        row, user_id=row.user_id, client_id=row.client_id, client_type=row.client_type, switch=bool(row.switch)
+    )
 
 
 def faq(row: Faq) -> dict[str, Any]:
     """An FAQ entry."""
-    return _record(row, title=row.title, content=row.content, category=row.category or "",
-                   external_link=row.external_link or "")
+    return _record(
+        row, title=row.title, content=row.content, category=row.category or "", external_link=row.external_link or ""
+    )
 
 
 def category(row: FeedbackCategory) -> dict[str, Any]:
@@ -40,21 +43,32 @@ def category(row: FeedbackCategory) -> dict[str, Any]:
 
 def feedback(row: Feedback) -> dict[str, Any]:
     """A feedback (``feedback_category_id`` 0 when it has none)."""
-    return _record(row, feedback_content=row.feedback_content, feedback_status=row.feedback_status,
-                   feedback_category_id=row.feedback_category_id or 0, contact_phone=row.contact_phone or "",
-                   user_id=row.user_id)
+    return _record(
+        row,
+        feedback_content=row.feedback_content,
+        feedback_status=row.feedback_status,
+        feedback_category_id=row.feedback_category_id or 0,
+        contact_phone=row.contact_phone or "",
+        user_id=row.user_id,
+    )
 
 
 def reply(row: FeedbackReply) -> dict[str, Any]:
     """A reply to a feedback."""
-    return _record(row, reply_content=row.reply_content, manager_id=row.manager_id, feedback_id=row.feedback_id,
-                   is_read=bool(row.is_read))
+    return _record(
+        row,
+        reply_content=row.reply_content,
+        manager_id=row.manager_id,
+        feedback_id=row.feedback_id,
+        is_read=bool(row.is_read),
+    )
 
 
 def push_detail(row: PushMessage) -> dict[str, Any]:
     """A push as ``GET /api/push/log/{id}`` shows it (the seed has no ``push_status`` there)."""
-    return _record(row, push_title=row.push_title, push_body=row.push_body, push_scope=row.push_scope,
-                   manager_id=row.manager_id)
+    return _record(
+        row, push_title=row.push_title, push_body=row.push_body, push_scope=row.push_scope, manager_id=row.manager_id
+    )
 
 
 def push(row: PushMessage) -> dict[str, Any]:

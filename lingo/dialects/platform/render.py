@@ -1,7 +1,8 @@
 """Platform envelope: ``{"code": 0, "message": "success", "data": ...}``; numbered errors."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -56,7 +57,7 @@ def timestamp(value: datetime | None) -> str:
     if value is None:
         return ""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return value.replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
+    return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def day(value: date | None) -> str:

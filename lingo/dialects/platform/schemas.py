@@ -5,6 +5,7 @@ an email address when ``account`` contains ``@``, otherwise a phone number
 with calling code ``area`` (default ``"86"``; ``+86…`` / ``0086…`` forms win
 over ``area``).
 """
+
 from __future__ import annotations
 
 from typing import Any
