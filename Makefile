@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test deploy-test bench clean
+.PHONY: install run lint test deploy-test bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,13 @@ run: install
 	LINGO_ENV=development $(FLASK) db upgrade
 	LINGO_ENV=development LINGO_SMS_BACKEND=console $(FLASK) run --host 127.0.0.1 --port 5000
 
-## The whole suite: SQLite always; MySQL/MariaDB and Redis too when
+## ruff (lint + format check) and mypy on lingo/ (settings in pyproject.toml).
+lint: install
+	$(BIN)/ruff check lingo && $(BIN)/ruff format --check lingo && $(BIN)/mypy
+
+## lint, then the whole suite: SQLite always; MySQL/MariaDB and Redis too when
 ## LINGO_TEST_MYSQL_URL / LINGO_TEST_REDIS_URL are set (as .ci/run does).
-test: install
+test: install lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Production stack on loopback: private MariaDB + Redis, 2 gunicorn instances
@@ -37,4 +41,4 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache *.egg-info
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

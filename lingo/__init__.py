@@ -37,8 +37,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     env = (test_config or {}).get("ENV_NAME") or os.environ.get("LINGO_ENV", "production")
     try:
         app.config.from_object(config_module.CONFIGS[env])
-    except KeyError:
-        raise RuntimeError(f"LINGO_ENV must be one of {sorted(config_module.CONFIGS)}, not {env!r}")
+    except KeyError as exc:
+        raise RuntimeError(f"LINGO_ENV must be one of {sorted(config_module.CONFIGS)}, not {env!r}") from exc
     app.config.from_prefixed_env("LINGO")
     if test_config:
         app.config.from_mapping(test_config)
@@ -47,6 +47,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _configure_database(app)
 
     proxy.init_app(app)
+    # app.json is typed as the JSONProvider interface; these two attributes are
+    # DefaultJSONProvider's, which is what Flask installs.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

@@ -58,10 +58,10 @@ def send_test(phone: str, area: str, scene: str, use_fallback: bool) -> None:
             f"refused: {exc.error.key} (provider {exc.provider}, provider code "
             f"{exc.provider_code or '-'}, request id {exc.request_id or '-'})"
         )
-        raise SystemExit(1)
+        raise SystemExit(1) from exc
     except DomainError as exc:
         click.echo(f"refused: {exc.error.key}")
-        raise SystemExit(1)
+        raise SystemExit(1) from exc
     click.echo(
         f"sent: provider {delivery.provider}, request id {delivery.request_id or '-'}, "
         f"template {delivery.template or '-'}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_limiter import Limiter
 from flask_migrate import Migrate
@@ -18,6 +20,17 @@ NAMING_CONVENTION = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+    from sqlalchemy.orm import DeclarativeBase
+
+    class Model(_FlaskModel, DeclarativeBase):
+        """``db.Model`` as type checkers should see it: an attribute is no base class to them."""
+
+else:
+    #: The base class of every model: ``db.Model`` itself at run time.
+    Model = db.Model
 migrate = Migrate()
 
 

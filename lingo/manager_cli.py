@@ -54,7 +54,9 @@ def create(account: str, area: str, password: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     except DomainError as exc:
-        raise click.ClickException(f"{exc.message}: use `flask manager set-role {account} 1` for an existing user")
+        raise click.ClickException(
+            f"{exc.message}: use `flask manager set-role {account} 1` for an existing user"
+        ) from exc
     click.echo(f"manager {user.id} created ({user.username})")
 
 

@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     """Trust ``PROXY_HOPS`` proxies, or watch for forwarded requests when it is 0."""
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:
+        # Wrapping wsgi_app is how Flask documents middleware; mypy refuses any
+        # assignment to a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
         return
     app.extensions[_WARNED] = False

@@ -104,8 +104,9 @@ def _on_http_error(exc: HTTPException) -> Response:
     if error is Error.INVALID_INPUT:
         detail = [{"loc": ["body"], "msg": "Malformed request", "type": "value_error"}]
     response = render(DomainError(error, details=detail))
-    if error is Error.METHOD_NOT_ALLOWED and getattr(exc, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    valid_methods = getattr(exc, "valid_methods", None) if error is Error.METHOD_NOT_ALLOWED else None
+    if valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
     return response
 
 

@@ -24,7 +24,8 @@ class AccountField(Str):
         super().__init__(**kwargs)
         self.parse = parse
 
-    # Deliberately narrows String's ``str`` result to the parsed Account.
+    # Deliberately narrows String's ``str`` result to the parsed Account (a Liskov
+    # violation mypy reports as [override]).
     def _deserialize(  # type: ignore[override]
         self, value: Any, attr: str | None, data: Any, **kwargs: Any
     ) -> Account:

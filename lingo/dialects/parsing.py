@@ -131,12 +131,12 @@ def json_object(raw: bytes) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw)
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError) as exc:
         raise DomainError(
             Error.INVALID_INPUT,
             "JSON decode error",
             details=[{"loc": ["body"], "msg": "JSON decode error", "type": "json_invalid"}],
-        )
+        ) from exc
     if not isinstance(data, dict):
         msg = "Input should be a valid dictionary or object to extract fields from"
         raise DomainError(
@@ -163,13 +163,13 @@ def load(schema: Schema, data: dict[str, Any], loc: str = "body") -> dict[str, A
     try:
         return schema.load(data)
     except ValidationError as exc:
-        details = []
+        details: list[dict[str, Any]] = []
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         for field, msgs in messages.items():
             for msg in msgs if isinstance(msgs, list) else [str(msgs)]:
                 where = [loc] if field == "_schema" else [loc, field]
                 details.append({"loc": where, "msg": str(msg), "type": MESSAGE_TYPES.get(str(msg), "value_error")})
-        raise DomainError(Error.INVALID_INPUT, details[0]["msg"], details=details)
+        raise DomainError(Error.INVALID_INPUT, details[0]["msg"], details=details) from exc
 
 
 def client_ip() -> str:

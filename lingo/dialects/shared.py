@@ -69,7 +69,8 @@ def leading_keys(text: str) -> list[str]:
             idx = _skip_space(text, idx)
             if not text.startswith('"', idx):
                 return keys
-            key, idx = json.decoder.scanstring(text, idx + 1)
+            # typeshed does not declare json.decoder.scanstring (the C scanner, or its pure-Python fallback).
+            key, idx = json.decoder.scanstring(text, idx + 1)  # type: ignore[attr-defined]
             keys.append(key)
             idx = _skip_space(text, idx)
             if not text.startswith(":", idx):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime
 
 #: Purposes: ``any`` serves every verify/login endpoint; the v4 ``sendsms``
@@ -17,7 +17,7 @@ PURPOSE_REGISTER = "register"
 PURPOSE_RESET = "reset"
 
 
-class VerificationCode(db.Model):
+class VerificationCode(Model):
     """One sent code. At most one per account is ``active``."""
 
     __tablename__ = "verification_codes"
@@ -37,7 +37,7 @@ class VerificationCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class PasswordResetGrant(db.Model):
+class PasswordResetGrant(Model):
     """Proof that a v4 ``verify_code`` succeeded: lets one ``forget_password`` through."""
 
     __tablename__ = "password_reset_grants"
@@ -50,7 +50,7 @@ class PasswordResetGrant(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class RateCounter(db.Model):
+class RateCounter(Model):
     """A fixed-window counter shared by every worker (send limits, failures)."""
 
     __tablename__ = "rate_counters"

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime
 
 FEEDBACK_OPEN = 0
@@ -33,7 +33,7 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Faq(Timestamps, db.Model):
+class Faq(Timestamps, Model):
     """A question and its answer, written by a manager."""
 
     __tablename__ = "faqs"
@@ -45,7 +45,7 @@ class Faq(Timestamps, db.Model):
     external_link: Mapped[str] = mapped_column(String(512), default="")
 
 
-class FeedbackCategory(Timestamps, db.Model):
+class FeedbackCategory(Timestamps, Model):
     """A kind of feedback users can pick."""
 
     __tablename__ = "feedback_categories"
@@ -55,7 +55,7 @@ class FeedbackCategory(Timestamps, db.Model):
     description: Mapped[str] = mapped_column(String(255), default="")
 
 
-class Feedback(Timestamps, db.Model):
+class Feedback(Timestamps, Model):
     """A user's feedback; ``feedback_status`` 1 once a manager replied."""
 
     __tablename__ = "feedbacks"
@@ -71,7 +71,7 @@ class Feedback(Timestamps, db.Model):
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
 
 
-class FeedbackReply(Timestamps, db.Model):
+class FeedbackReply(Timestamps, Model):
     """A manager's answer to one feedback."""
 
     __tablename__ = "feedback_replies"
@@ -83,7 +83,7 @@ class FeedbackReply(Timestamps, db.Model):
     is_read: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class PushBinding(Timestamps, db.Model):
+class PushBinding(Timestamps, Model):
     """A device's push client id, bound to the user who signed in on it last."""
 
     __tablename__ = "push_bindings"
@@ -100,7 +100,7 @@ class PushBinding(Timestamps, db.Model):
     switch: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class PushMessage(Timestamps, db.Model):
+class PushMessage(Timestamps, Model):
     """A push a manager sent: to everyone (scope 0) or to listed users (scope 1)."""
 
     __tablename__ = "push_messages"
@@ -113,7 +113,7 @@ class PushMessage(Timestamps, db.Model):
     push_status: Mapped[int] = mapped_column(SmallInteger, default=PUSH_PENDING)
 
 
-class PushRecipient(db.Model):
+class PushRecipient(Model):
     """A user a scope-1 push was addressed to."""
 
     __tablename__ = "push_recipients"
@@ -122,7 +122,7 @@ class PushRecipient(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
-class PushHidden(db.Model):
+class PushHidden(Model):
     """A push a user deleted from their own log."""
 
     __tablename__ = "push_hidden"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ APPLICATION_PENDING = 0
 APPLICATION_APPROVED = 1
 
 
-class Enterprise(db.Model):
+class Enterprise(Model):
     """A company users can belong to."""
 
     __tablename__ = "enterprises"
@@ -29,7 +29,7 @@ class Enterprise(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class EnterpriseApplication(db.Model):
+class EnterpriseApplication(Model):
     """A user's request to join an enterprise; approval sets ``User.enterprise_id``."""
 
     __tablename__ = "enterprise_applications"

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime
 from .user import User
 
@@ -15,7 +15,7 @@ ACCESS = "access"
 REFRESH = "refresh"
 
 
-class Session(db.Model):
+class Session(Model):
     """One sign-in. Revoking it kills every token it issued."""
 
     __tablename__ = "sessions"
@@ -33,7 +33,7 @@ class Session(db.Model):
     user: Mapped[User] = relationship()
 
 
-class SessionToken(db.Model):
+class SessionToken(Model):
     """An access or refresh token, stored only as its SHA-256."""
 
     __tablename__ = "session_tokens"

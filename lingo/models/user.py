@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ ROLE_MANAGER = 1
 GENDER_UNDISCLOSED = 2
 
 
-class User(db.Model):
+class User(Model):
     """A person. Phone (E.164) and email are both unique identifiers."""
 
     __tablename__ = "users"

@@ -31,8 +31,8 @@ def _build(app: Flask, key: str, backends: Mapping[str, Callable[[Mapping[str, A
     name = app.config[key]
     try:
         factory = backends[name]
-    except (KeyError, TypeError):
-        raise RuntimeError(f"unknown {key} {name!r}; choose one of {sorted(backends)}")
+    except (KeyError, TypeError) as exc:
+        raise RuntimeError(f"unknown {key} {name!r}; choose one of {sorted(backends)}") from exc
     return factory(app.config)
 
 

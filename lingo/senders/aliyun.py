@@ -218,7 +218,7 @@ def describe(exc: Exception) -> Refusal:
 
 def _ms(seconds: float) -> int:
     # The SDK takes whole milliseconds (it does int(value) / 1000 before requests).
-    return max(1, int(round(seconds * 1000)))
+    return max(1, round(seconds * 1000))
 
 
 def client_config(
@@ -321,7 +321,7 @@ class AliyunSmsSender:
         )
         try:
             response = self._client.send_sms_with_options(request, runtime_options())
-        except Exception as exc:  # anything the SDK raises is a failed send, never a 500
+        except Exception as exc:  # noqa: BLE001  anything the SDK raises is a failed send, never a 500
             refusal = describe(exc)
             # "from None": the SDK's exception holds the request URL (number and
             # code); it must not reach a traceback in a log.
@@ -406,7 +406,7 @@ class AliyunCaptcha:
         )
         try:
             response = self._client.verify_intelligent_captcha_with_options(request, runtime_options())
-        except Exception as exc:  # the SDK's failures are never a 500
+        except Exception as exc:  # noqa: BLE001  the SDK's failures are never a 500
             refusal = describe(exc)
             if captcha_unavailable(refusal.code, refusal.status):
                 raise CaptchaUnavailable(PROVIDER, refusal.code, refusal.request_id) from None
@@ -418,6 +418,7 @@ class AliyunCaptcha:
         if verdict is True:
             return
         if verdict is False:
+            assert result is not None  # the verdict came from it
             # VerifyCode says why (F001 suspected bot, F002 malformed, F003-F005 scene id mismatch ...).
             captcha_log.info(
                 "aliyun captcha: proof from %s rejected (verify code %s, request id %s)",

@@ -9,10 +9,11 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any, cast
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import CursorResult, bindparam, insert, select, update
 
 from ..errors import DomainError, Error, invalid
 from ..extensions import db
@@ -193,7 +194,7 @@ def send(
     ttl = current_app.config["CODE_TTL"]
     connection = db.session.connection()
     connection.execute(_KILL_ACTIVE, {"account_key": account.key})
-    code_id = connection.execute(
+    inserted = connection.execute(
         _INSERT_CODE,
         {
             "account": account.key,
@@ -206,7 +207,9 @@ def send(
             "ip": ip[:45],
             "created_at": now,
         },
-    ).inserted_primary_key[0]
+    )
+    assert inserted.inserted_primary_key is not None  # always set by an INSERT
+    code_id = inserted.inserted_primary_key[0]
     if precondition is None:
         # Every send from one address updates the same counter row, whose lock is
         # held until the commit: taken last, sends from one IP queue only briefly.
@@ -274,8 +277,14 @@ def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, 
         and row.attempts < max_attempts
         and row.used_at is None
     )
-    right = live and isinstance(code, str) and hmac.compare_digest(row.code_hash, code_hash(account.key, code))
+    right = (
+        live
+        and row is not None
+        and isinstance(code, str)
+        and hmac.compare_digest(row.code_hash, code_hash(account.key, code))
+    )
     if right:
+        assert row is not None  # right implies live implies a row
         for key, _ in caps:
             throttles.give_back(key)
         if not consume:
@@ -292,11 +301,12 @@ def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, 
             .values(used_at=now, active=False)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if cast("CursorResult[Any]", result).rowcount == 1:  # an UPDATE: its Result is a CursorResult
             return
         db.session.rollback()
         raise DomainError(Error.INVALID_CODE)
     if live:
+        assert row is not None  # live implies a row
         db.session.execute(
             update(VerificationCode)
             .where(VerificationCode.id == row.id)

@@ -7,8 +7,9 @@ these records say (``enterprise_id``, ``apply``, ``permissions``).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -69,7 +70,7 @@ def decide_application(application_id: int, *, approve: bool, now: datetime) -> 
         .values(state=state, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if decided.rowcount != 1:
+    if cast("CursorResult[Any]", decided).rowcount != 1:  # an UPDATE: its Result is a CursorResult
         db.session.rollback()
         raise DomainError(Error.NOT_FOUND, f"no pending application {application_id}")
     application = db.session.get(EnterpriseApplication, application_id, populate_existing=True)

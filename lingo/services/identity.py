@@ -121,6 +121,8 @@ def email_account(raw: str) -> Account:
         result = validate_email(raw.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc
+    # allow_smtputf8=False: an address without an ASCII form was refused above.
+    assert result.ascii_email is not None
     normalised = result.ascii_email.lower()
     if len(normalised) > 191:
         raise ValueError("email address too long")

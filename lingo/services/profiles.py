@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -120,7 +120,8 @@ def _check_address(value: str, _today: date) -> str:
     return value
 
 
-CHECKS = {
+#: Each field's check: (value, today) → the value to store; raises ValueError.
+CHECKS: dict[str, Callable[[Any, date], Any]] = {
     "nickname": _check_nickname,
     "avatar": _check_avatar,
     "gender": _check_gender,

@@ -216,7 +216,7 @@ def send(
     try:
         sender.send(notice)
         push.push_status = PUSH_SENT
-    except Exception as exc:  # a provider failure is recorded on the push, never a 500
+    except Exception as exc:  # noqa: BLE001  a provider failure is recorded on the push, never a 500
         log.warning("push %s not delivered: %s", push.id, exc)
         push.push_status = PUSH_FAILED
     push.updated_at = now

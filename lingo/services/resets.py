@@ -8,9 +8,10 @@ seconds, for that user, from that client IP, once (SPEC §6).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -84,7 +85,7 @@ def reset_with_grant(account: Account, new_password: str, *, ip: str, now: datet
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount < 1:
+    if cast("CursorResult[Any]", taken).rowcount < 1:  # an UPDATE: its Result is a CursorResult
         db.session.rollback()
         raise DomainError(Error.INVALID_CODE)
     accounts.set_password(user, new_password, now=now)

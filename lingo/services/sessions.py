@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import jwt
 from flask import current_app
-from sqlalchemy import Insert, Select, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Insert, Select, bindparam, insert, select, update
 from sqlalchemy.orm import defer
 
 from ..errors import DomainError, Error
@@ -204,6 +204,7 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
             "expires_at": now + _session_lifetime(policy),
         },
     )
+    assert inserted.inserted_primary_key is not None  # always set by an INSERT
     return _issue(inserted.inserted_primary_key[0], user, policy, now)
 
 
@@ -316,9 +317,10 @@ def _claim(*criteria: Any, **values: Any) -> int:
     write lock (SQLite's ``BEGIN IMMEDIATE``) makes exactly one of any concurrent
     claimants see its condition still true, across workers and hosts.
     """
-    return db.session.execute(
+    result = db.session.execute(
         update(SessionToken).where(*criteria).values(**values).execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return cast("CursorResult[Any]", result).rowcount  # an UPDATE: its Result is a CursorResult
 
 
 def _reuse(token_id: int, session_id: int, now: datetime) -> NoReturn:

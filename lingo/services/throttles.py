@@ -65,10 +65,12 @@ def _take_statement(dialect: str) -> Executable:
         return insert.on_conflict_do_update(
             index_elements=[RateCounter.key], set_={"count": new_count, "window_start": new_start}
         ).returning(RateCounter.count)
-    insert = mysql_insert(RateCounter).values(key=bindparam("key"), window_start=ts, count=func.last_insert_id(1))
+    mysql_upsert = mysql_insert(RateCounter).values(key=bindparam("key"), window_start=ts, count=func.last_insert_id(1))
     # Order matters on MySQL, which applies SET clauses left to right:
     # ``count`` must be computed while ``window_start`` is still the old value.
-    return insert.on_duplicate_key_update([("count", func.last_insert_id(new_count)), ("window_start", new_start)])
+    return mysql_upsert.on_duplicate_key_update(
+        [("count", func.last_insert_id(new_count)), ("window_start", new_start)]
+    )
 
 
 def take(key: str, limit: int, window: int, now: datetime) -> bool:
@@ -93,7 +95,10 @@ def used_up(key: str, limit: int, window: int, now: datetime) -> bool:
     row = db.session.execute(
         select(RateCounter.window_start, RateCounter.count).where(RateCounter.key == _key(key))
     ).first()
-    return bool(row) and row.window_start > _epoch(now) - window and row.count >= limit
+    if row is None:
+        return False
+    window_start, count = row  # not row.count: to a type checker that is Sequence.count
+    return window_start > _epoch(now) - window and count >= limit
 
 
 def give_back(key: str) -> None:

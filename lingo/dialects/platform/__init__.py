@@ -13,7 +13,8 @@ from flask import Blueprint
 from .. import Dialect
 from .render import ERRORS, render_error
 
-bp = Blueprint("platform", __name__)
+#: Annotated: the route modules import it back while this module is half done (an import cycle mypy cannot type).
+bp: Blueprint = Blueprint("platform", __name__)
 
 #: ``/api/*`` is platform, except ``/api/auth/*`` which is modern's; these
 #: platform paths under it render their own 404/405 in the platform envelope.
@@ -29,5 +30,5 @@ DIALECT = Dialect(
     render_error=render_error,
 )
 
-from . import auth, content, personal, push  # noqa: E402,F401  (routes: FAQ, feedback, push, messages)  # noqa: E402,F401  (routes on bp)
-from .auth import send_code  # noqa: E402  (reached through lingo.dialects.shared)
+from . import auth, content, personal, push  # noqa: E402,F401  (they register the routes on bp)
+from .auth import send_code  # noqa: E402,F401  (reached through lingo.dialects.shared)

@@ -40,8 +40,8 @@ class ContactPhone(Str):
             return ""
         try:
             account = area_phone("86", raw)
-        except ValueError:
-            raise self.make_error("phone")
+        except ValueError as exc:
+            raise self.make_error("phone") from exc
         return account.national if account.area == "86" else account.key
 
 
