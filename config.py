@@ -24,7 +24,7 @@ class Config:
     #: Trusted reverse-proxy hops for ``X-Forwarded-*`` (0: ignore the headers).
     PROXY_HOPS = 0
 
-    # Verification codes (SPEC §3)
+    # Verification codes (docs/contract.md §3)
     CODE_TTL = 300
     CODE_MAX_ATTEMPTS = 5
     #: Failed verifications per hour for one account from one client address
@@ -153,7 +153,7 @@ class Config:
     ARGON2_MEMORY_COST = 19456
     ARGON2_PARALLELISM = 1
 
-    # Tokens and sessions (SPEC §4), seconds.
+    # Tokens and sessions (docs/contract.md §4), seconds.
     MODERN_ACCESS_TTL = 7200
     MODERN_REFRESH_TTL = 30 * 24 * 3600
     PLATFORM_ACCESS_TTL = 604800
@@ -164,7 +164,7 @@ class Config:
     JWT_ISSUER = "lingo"
     #: Seconds after a refresh token's rotation during which presenting it once
     #: more (its answer was lost on a mobile network) gets a new pair and kills
-    #: the lost one instead of revoking the session. SPEC §4 allows at most 10
+    #: the lost one instead of revoking the session. docs/contract.md §4 allows at most 10
     #: (larger values count as 10); 0 turns the grace off.
     REFRESH_REUSE_GRACE = 10
 

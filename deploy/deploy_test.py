@@ -2,7 +2,7 @@
 
 Starts a private MariaDB and Redis, two gunicorn instances of two workers each
 (production config, ``LINGO_PROXY_HOPS=1``) and nginx in front with
-``deploy/nginx.conf``, then checks through nginx that the rules of SPEC §3–4
+``deploy/nginx.conf``, then checks through nginx that the rules of docs/contract.md §3–4
 hold across instances and that faults do not turn into 500s or lost data.
 Prints one PASS/FAIL line per check; exits non-zero when any check fails.
 Everything it starts is stopped at the end, even on failure.

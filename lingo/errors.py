@@ -1,4 +1,4 @@
-"""The one table of domain errors (SPEC §5) and the one exception that carries them.
+"""The one table of domain errors (docs/contract.md §5) and the one exception that carries them.
 
 Services raise :class:`DomainError` with a member of :class:`Error`; each wire
 dialect maps every member to its own code, message and HTTP status in one

@@ -5,7 +5,7 @@ worker on every host counts together; the client IP is ``request.remote_addr``
 after ``ProxyFix`` (``PROXY_HOPS``), so a forged ``X-Forwarded-For`` does not
 give a fresh budget. A breach raises werkzeug's 429, rendered as
 ``rate_limited`` in the dialect's envelope. The verification-code limits of
-SPEC §3 are not here: they are database counters (``services.throttles``).
+docs/contract.md §3 are not here: they are database counters (``services.throttles``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Verification-code rules of SPEC §3, observed through the modern API."""
+"""Verification-code rules of docs/contract.md §3, observed through the modern API."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""Platform dialect, accounts half: send/check code, register, tokens (seeds/platform-2019.md)."""
+"""Platform dialect, accounts half: send/check code, register, tokens (docs/dialects/platform.md)."""
 from __future__ import annotations
 
 import logging

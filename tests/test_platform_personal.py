@@ -1,4 +1,4 @@
-"""Platform personal info: ``GET/PUT /api/personal/info`` (seeds/platform-2019.md)."""
+"""Platform personal info: ``GET/PUT /api/personal/info`` (docs/dialects/platform.md)."""
 from __future__ import annotations
 
 import re

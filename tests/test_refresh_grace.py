@@ -1,4 +1,4 @@
-"""Refresh on flaky networks (issue 14, item 10; SPEC §4): the ≤ 10 s grace for the
+"""Refresh on flaky networks (issue 14, item 10; docs/contract.md §4): the ≤ 10 s grace for the
 immediate parent.
 
 A refresh answer lost on a mobile network must not log the user out: retrying the

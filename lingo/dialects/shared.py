@@ -1,7 +1,7 @@
 """Paths two dialects share; the request body decides which dialect answers.
 
 ``POST /api/auth/send_code``: a JSON object body with an ``account`` key is
-the platform dialect, anything else the modern one (SPEC §6). A body that is
+the platform dialect, anything else the modern one (docs/contract.md §6). A body that is
 not a JSON object at all is answered by modern (the owner of ``/api/auth``).
 
 The dialect is chosen from the body's top-level keys *before* anything in the
@@ -37,7 +37,7 @@ bp = Blueprint("shared", __name__)
 #: ``send_code`` body (``area``, ``account``, ``phone``, ``captcha``) fit many
 #: times over, and the read stays small whatever the client declared.
 SNIFF_BYTES = 1024
-#: The key that makes a body the platform dialect's (SPEC §6).
+#: The key that makes a body the platform dialect's (docs/contract.md §6).
 PLATFORM_KEY = "account"
 
 _DECODER = json.JSONDecoder()

@@ -1,4 +1,4 @@
-"""Verification codes, stored only as an HMAC (SPEC §3)."""
+"""Verification codes, stored only as an HMAC (docs/contract.md §3)."""
 
 from __future__ import annotations
 

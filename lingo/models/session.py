@@ -1,4 +1,4 @@
-"""Sign-in sessions and the hashed tokens that point at them (SPEC §4)."""
+"""Sign-in sessions and the hashed tokens that point at them (docs/contract.md §4)."""
 
 from __future__ import annotations
 

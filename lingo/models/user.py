@@ -1,4 +1,4 @@
-"""The one user table every dialect shares (SPEC §2)."""
+"""The one user table every dialect shares (docs/contract.md §2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Accounts: find, create, sign in and change passwords (SPEC §2).
+"""Accounts: find, create, sign in and change passwords (docs/contract.md §2).
 
 The functions named for a use case (``login_with_code``, ``register`` …)
 commit; the small helpers run in the caller's transaction.

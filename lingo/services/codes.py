@@ -1,4 +1,4 @@
-"""Verification codes (SPEC §3): send with limits, verify single-use with attempt limits."""
+"""Verification codes (docs/contract.md §3): send with limits, verify single-use with attempt limits."""
 
 from __future__ import annotations
 

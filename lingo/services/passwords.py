@@ -1,4 +1,4 @@
-"""Password hashing with argon2id and the per-dialect length policies (SPEC §2)."""
+"""Password hashing with argon2id and the per-dialect length policies (docs/contract.md §2)."""
 
 from __future__ import annotations
 

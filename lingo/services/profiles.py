@@ -1,4 +1,4 @@
-"""The personal profile: display name, avatar, gender, birthday, address (SPEC §2).
+"""The personal profile: display name, avatar, gender, birthday, address (docs/contract.md §2).
 
 Every change is checked before any is applied: one bad field refuses the
 whole update and nothing is saved.

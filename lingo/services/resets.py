@@ -2,7 +2,7 @@
 
 The seed's ``forget_password`` takes no code, so a successful ``verify_code``
 leaves a :class:`~lingo.models.PasswordResetGrant`: valid ``GRANT_TTL``
-seconds, for that user, from that client IP, once (SPEC §6).
+seconds, for that user, from that client IP, once (docs/contract.md §6).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sessions and tokens (SPEC §4): issue, authenticate, rotate, revoke.
+"""Sessions and tokens (docs/contract.md §4): issue, authenticate, rotate, revoke.
 
 Tokens are random (or, for image-to-sound, signed JWTs carrying the session
 id) and only their SHA-256 is stored; every token points at a session row, so
@@ -294,7 +294,7 @@ def authenticate(token: str, now: datetime) -> tuple[User, int]:
     return row.User, row.id
 
 
-#: The contract's ceiling for ``REFRESH_REUSE_GRACE`` (SPEC §4: "a grace of ≤ 10 s").
+#: The contract's ceiling for ``REFRESH_REUSE_GRACE`` (docs/contract.md §4: "a grace of ≤ 10 s").
 MAX_REUSE_GRACE = 10
 
 #: Presentations of a parent this soon after its grace retry are taken as copies of
@@ -382,7 +382,7 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
     """Trade a refresh token for a new pair; the old refresh and access tokens die.
 
     Presenting a refresh token that was already rotated revokes the whole session
-    (reuse detection), with one exception (SPEC §4): within ``REFRESH_REUSE_GRACE``
+    (reuse detection), with one exception (docs/contract.md §4): within ``REFRESH_REUSE_GRACE``
     seconds of its rotation, the immediate parent of the live pair may be presented
     once more, because a mobile network lost the answer. That retry gets a new
     pair and the pair of the lost answer dies, so one live pair remains; copies of

@@ -1,4 +1,4 @@
-"""The admin API under ``/api/admin`` (SPEC §6): managers run content, feedback, pushes and users.
+"""The admin API under ``/api/admin`` (docs/contract.md §6): managers run content, feedback, pushes and users.
 
 Modern envelope and error rendering; every route needs the bearer token of a
 manager (``role`` 1): no or a bad token → 401, anyone else → 403.

@@ -1,4 +1,4 @@
-"""The image-to-sound dialect (``seeds/image-to-sound.md``): code login with HS256 JWTs."""
+"""The image-to-sound dialect (``docs/dialects/image-to-sound.md``): code login with HS256 JWTs."""
 
 from .routes import DIALECT
 

@@ -15,7 +15,7 @@ from ...errors import DomainError, Error
 
 BAD_LOGIN = "Invalid mobile number or raw code"
 
-#: Every domain error → (HTTP status, msg) — SPEC §5, image-to-sound column.
+#: Every domain error → (HTTP status, msg) — docs/contract.md §5, image-to-sound column.
 ERRORS: dict[Error, tuple[int, str]] = {
     Error.INVALID_INPUT: (400, "Invalid request body"),
     Error.PAYLOAD_TOO_LARGE: (400, "Request body too large"),

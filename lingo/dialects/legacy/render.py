@@ -2,7 +2,7 @@
 
 Old app versions only look at ``code`` and show ``msg``; they treat any HTTP
 status other than 200 as a network failure, so every error, even a wrong
-path or a server fault, is rendered with HTTP 200 (SPEC §5).
+path or a server fault, is rendered with HTTP 200 (docs/contract.md §5).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask import Response, jsonify, request
 
 from ...errors import DomainError, Error
 
-#: Every domain error → (v4 code, msg) — SPEC §5, v4 column.
+#: Every domain error → (v4 code, msg) — docs/contract.md §5, v4 column.
 ERRORS: dict[Error, tuple[int, str]] = {
     Error.INVALID_INPUT: (-1, "参数错误"),
     Error.PAYLOAD_TOO_LARGE: (-1, "请求体过大"),

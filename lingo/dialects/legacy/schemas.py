@@ -1,4 +1,4 @@
-"""Request schemas of the v4 dialect (validation as ``seeds/legacy-v4.md`` says)."""
+"""Request schemas of the v4 dialect (validation as ``docs/dialects/legacy-v4.md`` says)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _not_blank(value: str) -> None:
 
 
 def _display_text(value: str) -> None:
-    # The v4 name is the platform nickname (SPEC §2): the same characters are
+    # The v4 name is the platform nickname (docs/contract.md §2): the same characters are
     # refused. Surrounding whitespace (a trailing newline) is trimmed by the
     # route before it is stored, so only what would be stored is judged.
     try:

@@ -1,4 +1,4 @@
-"""The modern ``/api/auth`` dialect (``seeds/modern-api-auth.md``)."""
+"""The modern ``/api/auth`` dialect (``docs/dialects/modern.md``)."""
 
 from .routes import DIALECT, send_code
 

@@ -9,7 +9,7 @@ from flask import Response, jsonify
 from ...errors import DomainError, Error
 
 #: Every domain error → (HTTP status, msg). The error table's defaults are the
-#: modern rendering (SPEC §5, first column).
+#: modern rendering (docs/contract.md §5, first column).
 ERRORS: dict[Error, tuple[int, str]] = {error: (error.status, error.message) for error in Error}
 
 #: Rendered as ``{"detail": [...]}`` like FastAPI's validation errors.

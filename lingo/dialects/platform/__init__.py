@@ -1,4 +1,4 @@
-"""The 2019 platform dialect (``seeds/platform-2019.md``): numbered error codes.
+"""The 2019 platform dialect (``docs/dialects/platform.md``): numbered error codes.
 
 Its routes live in modules by subject, all on one blueprint:
 account and profile routes, and content routes (push, FAQ, feedback, messages).

@@ -1,4 +1,4 @@
-"""Platform FAQ and feedback routes (``seeds/platform-2019.md``); Token auth on every one."""
+"""Platform FAQ and feedback routes (``docs/dialects/platform.md``); Token auth on every one."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from flask import Response, current_app, jsonify
 
 from ...errors import DomainError, Error
 
-#: Every domain error → (platform code, HTTP status, message) — SPEC §5, seed table.
+#: Every domain error → (platform code, HTTP status, message) — docs/contract.md §5, seed table.
 ERRORS: dict[Error, tuple[int, int, str]] = {
     Error.INVALID_INPUT: (10005, 400, "请求字段不合法"),
     Error.PAYLOAD_TOO_LARGE: (10005, 400, "请求字段不合法"),
