@@ -221,7 +221,7 @@ def tencent_overrides(tencent: FakeTencent) -> dict[str, Any]:
 
 
 @contextmanager
-def stalled_body(seconds: float = 3.0) -> Iterator[str]:
+def stalled_body(seconds: float = 6.0) -> Iterator[str]:
     """A server that sends a 200's headers and half its body, then nothing for ``seconds``.
 
     Yields its ``http://127.0.0.1:<port>``. The SDK streams bodies, so this

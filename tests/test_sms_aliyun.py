@@ -179,12 +179,14 @@ def test_sms_error_covers_codes_statuses_and_transport_failures():
 
 
 def test_a_hanging_provider_costs_at_most_the_time_outs(aliyun):
-    aliyun.reply(hanging(2))
+    aliyun.reply(hanging(6))
     started = time.monotonic()
     exc = refuse(sender_for(aliyun))
     elapsed = time.monotonic() - started
     assert (exc.error, exc.provider_code, exc.request_id) == (Error.SMS_UNAVAILABLE, "timeout", "")
-    assert 0.4 < elapsed < 1.5  # read time-out 0.5 s (connect + read = 1 s), no retry
+    # Read time-out 0.5 s, far below the provider's 6 s; one request (no retry). The upper
+    # bound leaves room for a loaded machine: it only has to tell the time-out from the answer.
+    assert 0.4 < elapsed < 3.0
     assert len(aliyun.requests) == 1
 
 
@@ -327,11 +329,11 @@ def test_modern_resend_gap_after_a_delivered_code_is_lingos_own(client, aliyun, 
 
 
 def test_modern_hanging_provider_is_503_within_the_time_outs(client, aliyun):
-    aliyun.reply(hanging(2))
+    aliyun.reply(hanging(6))
     started = time.monotonic()
     response = modern_send(client)
     assert response.status_code == 503 and response.get_json()["error"] == "sms_unavailable"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3.0  # the provider would answer after 6 s
 
 
 def test_modern_refused_connection_is_503(app, client, aliyun):
@@ -442,7 +444,7 @@ def test_a_malformed_proof_is_refused_without_asking_aliyun(aliyun, proof):
     (gateway_error(429, "Throttling.User", "Request was denied due to user flow control."), "Throttling.User",
      REQUEST_ID),
     (Answer(502, b"<html><body>502 Bad Gateway</body></html>", {"Content-Type": "text/html"}), "bad_response", ""),
-    (hanging(2), "timeout", ""),
+    (hanging(6), "timeout", ""),
 ], ids=["http_500", "unknown_key", "bad_signature", "ram_denied", "throttled", "html_502", "timeout"])
 def test_captcha_unavailable_when_aliyun_gives_no_answer(aliyun, answer, provider_code, request_id):
     aliyun.reply(answer)
@@ -451,7 +453,7 @@ def test_captcha_unavailable_when_aliyun_gives_no_answer(aliyun, answer, provide
         captcha_for(aliyun).verify(PROOF, ip="203.0.113.9")
     assert (info.value.provider, info.value.provider_code, info.value.request_id) == (
         "aliyun", provider_code, request_id)
-    assert time.monotonic() - started < 1.5 and len(aliyun.requests) == 1
+    assert time.monotonic() - started < 3.0 and len(aliyun.requests) == 1
 
 
 #: Answers without a verdict that a client can provoke with its proof: (answer, provider code, request id).

@@ -206,14 +206,14 @@ def test_the_mapping_is_one_table():
 
 
 def test_a_hanging_tencent_costs_the_read_time_out_once(tencent):
-    tencent.replies["SendSms"] = hanging(3)
+    tencent.replies["SendSms"] = hanging(6)
     sender = sender_for(tencent, SMS_CONNECT_TIMEOUT=0.2, SMS_READ_TIMEOUT=0.5)
     started = time.monotonic()
     exc = refuse(sender)
     elapsed = time.monotonic() - started
     assert (exc.error, exc.provider_code, exc.request_id) == (Error.SMS_UNAVAILABLE, "timeout", "")
     # The read time-out (not the connect one: the SDK passes the tuple on), once.
-    assert 0.45 < elapsed < 1.2
+    assert 0.45 < elapsed < 3.0  # far below the provider's 6 s; one request (checked below)
     assert len(tencent.calls()) == 1
 
 
@@ -222,7 +222,7 @@ def test_a_body_that_stalls_after_the_headers_is_a_time_out(tencent):
     with stalled_body() as url:
         started = time.monotonic()
         exc = refuse(sender_for(tencent, TENCENT_SMS_ENDPOINT=url))
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 3.0
     assert (exc.error, exc.provider_code) == (Error.SMS_UNAVAILABLE, "timeout")
 
 
@@ -417,11 +417,11 @@ def test_modern_renders_tencent_errors_and_gives_the_limits_back(client, tencent
 
 
 def test_modern_hanging_tencent_is_503_within_the_time_outs(client, tencent):
-    tencent.replies["SendSms"] = hanging(3)
+    tencent.replies["SendSms"] = hanging(6)
     started = time.monotonic()
     response = modern_send(client)
     assert response.status_code == 503 and response.get_json()["error"] == "sms_unavailable"
-    assert time.monotonic() - started < 1.5  # connect 0.5 + read 0.5, no retry
+    assert time.monotonic() - started < 3.0  # connect 0.5 + read 0.5, no retry (provider: 6 s)
 
 
 def test_modern_refused_connection_is_503(app, client, tencent):
@@ -553,7 +553,7 @@ def test_an_api_error_about_the_request_is_a_rejection_not_an_outage(tencent):
     (api_error("AuthFailure.SecretIdNotFound"), "AuthFailure.SecretIdNotFound", True),
     (api_error("InternalError", "内部错误"), "InternalError", True),
     (http_error(500), "ServerNetworkError", False),
-    (hanging(3, captcha()), "timeout", False),
+    (hanging(6, captcha()), "timeout", False),
     # CaptchaCode values that are our misconfiguration (AppSecretKey) or Tencent's fault.
     (captcha(100, "appid-secretkey-ticket mismatch"), "CaptchaCode 100", True),
     (captcha(26, "system internal error"), "CaptchaCode 26", True),
@@ -567,7 +567,7 @@ def test_captcha_unavailable_when_tencent_gives_no_verdict(tencent, reply, provi
     request_id = tencent.last_request_id if has_request_id else ""
     assert (info.value.provider, info.value.provider_code, info.value.request_id) == (
         "tencent", provider_code, request_id)
-    assert time.monotonic() - started < 1.5 and len(tencent.calls("DescribeCaptchaResult")) == 1
+    assert time.monotonic() - started < 3.0 and len(tencent.calls("DescribeCaptchaResult")) == 1
 
 
 def test_captcha_unavailable_when_nobody_listens(tencent):
