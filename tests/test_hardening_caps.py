@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+from content_helpers import MANAGER_PHONE, data
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
+from test_concurrency import race
 
-from content_helpers import MANAGER_PHONE, data
 from lingo.extensions import db
 from lingo.models import User
 from lingo.models.user import ROLE_MANAGER
@@ -20,18 +20,6 @@ OTHER_MANAGER = "13900000002"
 LAST_MANAGER = "至少要保留一个启用的管理员"
 #: What a client sees when a cap is reached: 10003 "not allowed" (platform has no quota code).
 CAP_REACHED = {"code": 10003, "message": "该用户没有访问或操作权限", "data": {}}
-
-
-def race(n: int, fn: Callable[[int], Any]) -> list[Any]:
-    """Run ``fn(i)`` in ``n`` threads released together; return the results."""
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> Any:
-        barrier.wait()
-        return fn(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def active_managers(app: Any) -> int:

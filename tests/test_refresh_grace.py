@@ -9,22 +9,21 @@ the session as before. Parallel refreshes of one token leave exactly one live pa
 """
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pytest
+from conftest import FakeClock, ModernApi
 from flask import Flask
 from flask.testing import FlaskClient
+from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
 from sqlalchemy import select
+from test_concurrency import race
 
-from conftest import FakeClock, ModernApi
 from lingo.extensions import db
 from lingo.models import Session, SessionToken
 from lingo.models.session import REFRESH
 from lingo.services.sessions import token_hash
-from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
 
 PHONE = "13700137001"
 
@@ -129,18 +128,6 @@ def signed_in(request: pytest.FixtureRequest, app: Flask, client: FlaskClient, m
     """A refresher for the parametrized dialect and the pair of a fresh sign-in."""
     dialect: Dialect = request.param
     return Refresher(app, client, dialect), dialect.sign_in(client, modern, platform_api)
-
-
-def race(n: int, fn: Callable[[int], Any]) -> list[Any]:
-    """Run ``fn(i)`` in ``n`` threads released together; return the results."""
-    barrier = threading.Barrier(n)
-
-    def run(i: int) -> Any:
-        barrier.wait()
-        return fn(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def test_grace_defaults_to_ten_seconds(app: Flask) -> None:
