@@ -13,6 +13,7 @@ from typing import Any
 from marshmallow import fields
 
 from ..errors import DomainError, Error, invalid
+from .parsing import Int
 
 #: A signed decimal integer of at most 18 digits, ASCII only.
 INTEGER = re.compile(r"-?[0-9]{1,18}")
@@ -25,12 +26,8 @@ MAX_IDS = 1000
 class QueryInt(fields.Integer):
     """An integer read from a query string: ``"12"`` → 12; ``"1.5"``, ``"x"``, ``"²"`` are refused."""
 
-    default_error_messages = {
-        "required": "Field required",
-        "null": "Input should be a valid integer",
-        "invalid": "Input should be a valid integer",
-        "too_large": "Input should be a valid integer",
-    }
+    #: The body's integer messages: one wording wherever an integer arrives.
+    default_error_messages = Int.default_error_messages
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if isinstance(value, str) and INTEGER.fullmatch(value.strip()):
