@@ -184,7 +184,7 @@ class Config:
     #: ``verify_code``, ``forget_password``; platform ``register``; modern ``set_password_by_code``.
     ISREGISTER_RATE_LIMIT = "30/minute"
 
-    # Logging: one line per request (``lingo.request_log``).
+    # Logging: one line per request (``lingo.ops.request_log``).
     #: ``text`` or ``json`` (one JSON object per line).
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"

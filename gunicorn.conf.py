@@ -27,7 +27,7 @@ from typing import Any
 
 from gunicorn import glogging, util
 
-from lingo.request_log import escape_controls, escape_field
+from lingo.ops.request_log import escape_controls, escape_field
 
 
 def _env_int(name: str, default: int) -> int:
@@ -92,7 +92,7 @@ class EscapedAtoms(glogging.SafeAtoms):
     line and start a forged one. Values are decoded as UTF-8 first (so a
     Chinese path is one character per character, not bytes that look like C1
     controls), then backslashes doubled and controls escaped
-    (:func:`lingo.request_log.escape_field`); gunicorn's ``SafeAtoms`` then
+    (:func:`lingo.ops.request_log.escape_field`); gunicorn's ``SafeAtoms`` then
     escapes double quotes, so no value can leave its quoted field either.
     """
 

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 
-from . import proxy, request_log
+from . import database
+from .ops import request_log
+from .web import proxy
 
 #: Keys shipped in this repository (and placeholders): never accepted in production.
 INSECURE_KEYS = {"", "dev-only-insecure-secret-key-do-not-deploy", "testing-secret-key-not-for-production", "change-me"}
@@ -44,7 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["ENV_NAME"] = env
     _check_config(app)
-    _configure_database(app)
+    database.configure(app)
 
     proxy.init_app(app)
     # app.json is typed as the JSONProvider interface; these two attributes are
@@ -86,54 +87,6 @@ def _check_config(app: Flask) -> None:
         raise RuntimeError("CONSOLE_SHOWS_CODE must be off in production (it writes codes into the log)")
 
 
-def _configure_database(app: Flask) -> None:
-    url = app.config.get("DATABASE_URL")
-    if not url:
-        os.makedirs(app.instance_path, exist_ok=True)
-        url = "sqlite:///" + os.path.join(app.instance_path, "lingo.sqlite")
-    app.config["SQLALCHEMY_DATABASE_URI"] = url
-    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    # Database errors must not carry statement parameters into logs (password
-    # and token hashes, phone numbers): SQLAlchemy omits them from messages.
-    options.setdefault("hide_parameters", True)
-    if url.startswith("sqlite"):
-        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
-    elif url.startswith("mysql") or url.startswith("mariadb"):
-        # READ COMMITTED: a request that loses an insert race sees the winner's row.
-        options.setdefault("isolation_level", "READ COMMITTED")
-        options.setdefault("pool_pre_ping", True)
-        options.setdefault("pool_recycle", 280)
-        # Every connection comes back through Session.close() or Connection.close(),
-        # which already roll back; the pool's own reset would be a second ROLLBACK
-        # round trip on every request.
-        options.setdefault("pool_reset_on_return", None)
-        from .mysql_driver import converters
-
-        connect_args = dict(options.get("connect_args") or {})
-        connect_args.setdefault("conv", converters())
-        options["connect_args"] = connect_args
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-
-
-def _sqlite_transactions(engine: Any) -> None:
-    """Make pysqlite honour SAVEPOINT and take the write lock at BEGIN.
-
-    pysqlite's own transaction handling breaks savepoints; ``BEGIN IMMEDIATE``
-    makes concurrent writers queue (busy timeout) instead of failing on a lock
-    upgrade. See SQLAlchemy's "Serializable isolation / Savepoints" notes.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-        dbapi_connection.execute("PRAGMA busy_timeout=30000")
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def register_extensions(app: Flask) -> None:
     """Bind db, migrations, the limiter and the senders to ``app``."""
     from . import (
@@ -147,14 +100,14 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     senders.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            _sqlite_transactions(db.engine)
+        database.init_engine(db.engine)
 
 
 def register_dialects(app: Flask) -> None:
     """Register every dialect's blueprint and the error handlers."""
-    from . import dialects, health
+    from . import dialects
     from .dialects import admin, image_to_sound, legacy, modern, platform, shared
+    from .ops import health
 
     dialects.init_app(app, [modern.DIALECT, platform.DIALECT, admin.DIALECT, legacy.DIALECT, image_to_sound.DIALECT])
     app.register_blueprint(shared.bp)

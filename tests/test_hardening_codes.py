@@ -294,15 +294,15 @@ def test_forget_password_is_capped_per_address(client, v4):
 
 
 def test_forwarded_header_without_trusted_proxy_is_logged_once(client, caplog):
-    with caplog.at_level(logging.WARNING, logger="lingo.proxy"):
+    with caplog.at_level(logging.WARNING, logger="lingo.web.proxy"):
         for _ in range(3):
             client.get(f"{V4}/isregister/{PHONE}", headers={"X-Forwarded-For": "203.0.113.7"})
-    records = [r for r in caplog.records if r.name == "lingo.proxy"]
+    records = [r for r in caplog.records if r.name == "lingo.web.proxy"]
     assert len(records) == 1 and "PROXY_HOPS" in records[0].getMessage()
 
 
 @pytest.mark.parametrize("app_overrides", [{"PROXY_HOPS": 1}])
 def test_forwarded_header_behind_a_trusted_proxy_is_not_reported(client, caplog):
-    with caplog.at_level(logging.WARNING, logger="lingo.proxy"):
+    with caplog.at_level(logging.WARNING, logger="lingo.web.proxy"):
         client.get(f"{V4}/isregister/{PHONE}", headers={"X-Forwarded-For": "203.0.113.7"})
-    assert not [r for r in caplog.records if r.name == "lingo.proxy"]
+    assert not [r for r in caplog.records if r.name == "lingo.web.proxy"]

@@ -32,7 +32,7 @@ import pytest
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
-from lingo.request_log import make_formatter
+from lingo.ops.request_log import make_formatter
 from provider_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from pymysql.converters import convert_date, convert_datetime
 
-from lingo.mysql_driver import _date, _datetime, converters
+from lingo.database import _date, _datetime, converters
 from pymysql.constants import FIELD_TYPE
 
 

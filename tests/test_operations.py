@@ -15,7 +15,7 @@ from flask import Flask
 
 from lingo import create_app
 from lingo.extensions import limiter
-from lingo.request_log import make_formatter
+from lingo.ops.request_log import make_formatter
 
 from conftest import app_config
 

@@ -28,8 +28,8 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import DomainError
+from ..web.parsing import check_text, json_object
 from . import modern, platform
-from .parsing import check_text, json_object
 
 bp = Blueprint("shared", __name__)
 

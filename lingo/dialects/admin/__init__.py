@@ -9,8 +9,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ...services import managers
-from .. import Dialect, guard
-from ..modern.render import ERRORS, render_error
+from ...web import guard
+from .. import Dialect
+from .render import ERRORS, render_error
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin")
 

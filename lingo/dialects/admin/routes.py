@@ -12,14 +12,13 @@ from ... import clock
 from ...models import Faq, FeedbackCategory, User
 from ...senders import push_sender
 from ...services import content, feedback, managers, pushes
-from .. import guard
-from ..modern.render import ok
-from ..parsing import check_text, json_body, load
-from ..platform import records
-from ..platform.pagination import paginate
-from ..platform.render import timestamp
-from ..query import record_id
+from ...web import guard, records
+from ...web.pagination import paginate
+from ...web.parsing import check_text, json_body, load
+from ...web.query import record_id
+from ...web.records import timestamp
 from . import bp, schemas
+from .render import ok
 
 
 def user_record(user: User) -> dict[str, Any]:

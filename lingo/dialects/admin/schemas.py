@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import validate, validates
 
-from ..fields import IdList, Text
-from ..parsing import BaseSchema, Bool, Str
-from ..query import MAX_ID, QueryInt
+from ...web.fields import IdList, Text
+from ...web.parsing import BaseSchema, Bool, Str
+from ...web.query import MAX_ID, QueryInt
 
 
 class FaqSchema(BaseSchema):

@@ -1,33 +1,28 @@
 """Routes of the legacy v4 dialect (``/api/v4.0``): parse, call a service, render.
 
 Every endpoint answers GET and POST; parameters come from the query string,
-a form body or a JSON body (see :mod:`.params`).
+a form body or a JSON body (see :func:`.schemas.params`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Response
 
-from ... import clock, ratelimits
+from ... import clock
 from ...models import EnterpriseApplication
 from ...senders import sms_sender
 from ...services import enterprises, legacy, resets
 from ...services.accounts import SignIn
-from .. import Dialect
-from ..captcha import require_captcha
-from ..parsing import client_ip, load
-from . import schemas
-from .params import params
-from .render import ERRORS, ok, render_error, sent
+from ...web import limits
+from ...web.captcha import require_captcha
+from ...web.parsing import client_ip, load
+from . import DIALECT, bp, schemas
+from .render import ok, sent
 
-PREFIX = "/api/v4.0"
-DIALECT_NAME = "v4"
 METHODS = ["GET", "POST"]
 #: ``isregister`` tells whether a phone is registered: limited per client IP.
-
-bp = Blueprint("v4", __name__, url_prefix=PREFIX)
 
 
 def _apply(application: EnterpriseApplication | None) -> dict[str, Any]:
@@ -56,11 +51,11 @@ def _account_data(sign_in: SignIn, change_device: bool, *, enterprise_id_as_text
 
 
 @bp.route("/sendsms/<mobile>", methods=METHODS)
-@ratelimits.registration_lookup
+@limits.registration_lookup
 def sendsms(mobile: str) -> Response:
     """Send a code: ``expect=0`` (default) for registration, ``expect=1`` for the reset."""
-    args = load(schemas.SendSmsSchema(), {**params(), "mobile": mobile})
-    require_captcha(DIALECT_NAME, args["captcha"])
+    args = load(schemas.SendSmsSchema(), {**schemas.params(), "mobile": mobile})
+    require_captcha(DIALECT.name, args["captcha"])
     legacy.send_code_expecting(
         args["mobile"],
         registered=args["expect"] == schemas.EXPECT_REGISTERED,
@@ -72,20 +67,20 @@ def sendsms(mobile: str) -> Response:
 
 
 @bp.route("/isregister/<phone>", methods=METHODS)
-@ratelimits.registration_lookup
+@limits.registration_lookup
 def isregister(phone: str) -> Response:
     """code 200 when the phone is as ``expect`` says (0: unregistered, 1: registered), else -1."""
-    args = load(schemas.IsRegisterSchema(), {**params(), "phone": phone})
+    args = load(schemas.IsRegisterSchema(), {**schemas.params(), "phone": phone})
     registered = args["expect"] == schemas.EXPECT_REGISTERED
     legacy.check_expectation(args["phone"], registered=registered)
     return ok("", "手机号已经被注册" if registered else "手机号未注册")
 
 
 @bp.route("/register", methods=METHODS)
-@ratelimits.registration_lookup
+@limits.registration_lookup
 def register() -> Response:
     """Register with an ``expect=0`` code and sign in; a wrong code answers -2."""
-    args = load(schemas.RegisterSchema(), params())
+    args = load(schemas.RegisterSchema(), schemas.params())
     sign_in = legacy.register_on_device(
         args["phone"],
         args["code"],
@@ -100,10 +95,10 @@ def register() -> Response:
 
 
 @bp.route("/login", methods=METHODS)
-@ratelimits.password_login
+@limits.password_login
 def login() -> Response:
     """Password sign-in; reports ``change_device`` and the enterprise records."""
-    args = load(schemas.LoginSchema(), params())
+    args = load(schemas.LoginSchema(), schemas.params())
     sign_in, changed = legacy.login_on_device(
         args["phone"],
         args["password"],
@@ -116,27 +111,18 @@ def login() -> Response:
 
 
 @bp.route("/verify_code", methods=METHODS)
-@ratelimits.registration_lookup
+@limits.registration_lookup
 def verify_code() -> Response:
     """Reset step 1: consume an ``expect=1`` code; grants one ``forget_password`` from this IP."""
-    args = load(schemas.VerifyCodeSchema(), params())
+    args = load(schemas.VerifyCodeSchema(), schemas.params())
     resets.grant_reset(args["phone"], args["code"], ip=client_ip(), now=clock.now())
     return ok("", "验证码正确")
 
 
 @bp.route("/forget_password", methods=METHODS)
-@ratelimits.registration_lookup
+@limits.registration_lookup
 def forget_password() -> Response:
     """Reset step 2: within 10 minutes of step 1, same IP, once; every session is revoked."""
-    args = load(schemas.ForgetPasswordSchema(), params())
+    args = load(schemas.ForgetPasswordSchema(), schemas.params())
     resets.reset_with_grant(args["phone"], args["password"], ip=client_ip(), now=clock.now())
     return ok("", "修改成功")
-
-
-DIALECT = Dialect(
-    name=DIALECT_NAME,
-    prefixes=(PREFIX,),
-    blueprint=bp,
-    errors=ERRORS,
-    render_error=render_error,
-)

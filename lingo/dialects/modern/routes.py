@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Response, current_app
 
 from ... import clock
-from ...ratelimits import password_login, registration_lookup
 from ...senders import sms_sender
 from ...services import accounts, codes, sessions
-from .. import Dialect, guard
-from ..captcha import require_captcha
-from ..parsing import client_ip, json_body, load
-from . import schemas
-from .render import ERRORS, ok, render_error
-
-bp = Blueprint("modern", __name__, url_prefix="/api/auth")
+from ...web import guard
+from ...web.captcha import require_captcha
+from ...web.limits import password_login, registration_lookup
+from ...web.parsing import client_ip, json_body, load
+from . import DIALECT, bp, schemas
+from .render import ok
 
 
 def _tokens(sign_in: accounts.SignIn) -> dict[str, Any]:
@@ -103,12 +101,3 @@ def logout() -> Response:
     """``POST /api/auth/logout`` (bearer): revoke this session."""
     sessions.revoke_session(guard.current_session_id(), now=clock.now())
     return ok({})
-
-
-DIALECT = Dialect(
-    name="modern",
-    prefixes=("/api/auth", "/"),
-    blueprint=bp,
-    errors=ERRORS,
-    render_error=render_error,
-)

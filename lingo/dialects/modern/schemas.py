@@ -6,8 +6,8 @@ from marshmallow import validate
 
 from ...services import passwords
 from ...services.identity import modern_phone
-from ..fields import AccountField, CaptchaProof, password_policy
-from ..parsing import BaseSchema, Str
+from ...web.fields import AccountField, CaptchaProof, password_policy
+from ...web.parsing import BaseSchema, Str
 
 
 class PhoneSchema(BaseSchema):

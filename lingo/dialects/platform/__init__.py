@@ -1,7 +1,8 @@
 """The 2019 platform dialect (``docs/dialects/platform.md``): numbered error codes.
 
-Its routes live in modules by subject, all on one blueprint:
-account and profile routes, and content routes (push, FAQ, feedback, messages).
+This module holds the :class:`~lingo.dialects.Dialect` and its blueprint;
+``routes`` holds the views, one module per subject, ``schemas`` the bodies,
+``render`` the envelope and the numbered error table.
 ``POST /api/auth/send_code`` is shared with the modern dialect; see
 :mod:`lingo.dialects.shared`.
 """
@@ -30,5 +31,5 @@ DIALECT = Dialect(
     render_error=render_error,
 )
 
-from . import auth, content, personal, push  # noqa: E402,F401  (they register the routes on bp)
-from .auth import send_code  # noqa: E402,F401  (reached through lingo.dialects.shared)
+from . import routes  # noqa: E402,F401  (registers the routes on bp)
+from .routes.auth import send_code  # noqa: E402,F401  (reached through lingo.dialects.shared)

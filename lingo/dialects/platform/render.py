@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, jsonify
+from flask import Response, jsonify
 
 from ...errors import DomainError, Error
 
@@ -50,16 +48,3 @@ def render_error(err: DomainError) -> Response:
     response = jsonify({"code": code, "message": message, "data": {}})
     response.status_code = status
     return response
-
-
-def timestamp(value: datetime | None) -> str:
-    """A stored naive-UTC datetime as ``"YYYY-MM-DD HH:MM:SS"`` in ``TIMEZONE``."""
-    if value is None:
-        return ""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
-
-
-def day(value: date | None) -> str:
-    """A date as ``"YYYY-MM-DD"``, ``""`` when unset."""
-    return value.isoformat() if value else ""

@@ -10,15 +10,16 @@ from typing import Any
 
 from flask import Response, current_app
 
-from ... import clock, ratelimits
-from ...senders import email_sender, sms_sender
-from ...services import accounts, codes, sessions
-from ...services.identity import EMAIL, Account
-from .. import guard
-from ..captcha import require_captcha
-from ..parsing import client_ip, json_body, load
-from . import DIALECT, bp, schemas
-from .render import ok, timestamp
+from .... import clock
+from ....senders import email_sender, sms_sender
+from ....services import accounts, codes, sessions
+from ....services.identity import EMAIL, Account
+from ....web import guard, limits
+from ....web.captcha import require_captcha
+from ....web.parsing import client_ip, json_body, load
+from ....web.records import timestamp
+from .. import DIALECT, bp, schemas
+from ..render import ok
 
 
 def token_data(issued: sessions.Issued) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def check_code() -> Response:
 
 
 @bp.post("/api/auth/register")
-@ratelimits.registration_lookup
+@limits.registration_lookup
 def register() -> Response:
     """``POST /api/auth/register {area?, account, code, password}`` → tokens."""
     args = load(schemas.RegisterSchema(), json_body())
@@ -71,7 +72,7 @@ def register() -> Response:
 
 
 @bp.post("/api/auth/access_token")
-@ratelimits.password_login
+@limits.password_login
 def access_token() -> Response:
     """``POST /api/auth/access_token {area?, account, password}`` → tokens (password sign-in)."""
     args = load(schemas.PasswordLoginSchema(), json_body())

@@ -6,13 +6,14 @@ from typing import Any
 
 from flask import Response
 
-from ... import clock
-from ...models import User
-from ...services import profiles
-from .. import guard
-from ..parsing import json_body, load
-from . import bp, schemas
-from .render import day, ok, timestamp
+from .... import clock
+from ....models import User
+from ....services import profiles
+from ....web import guard
+from ....web.parsing import json_body, load
+from ....web.records import day, timestamp
+from .. import bp, schemas
+from ..render import ok
 
 
 def user_data(user: User) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .extensions import db, limiter
+from ..extensions import db, limiter
 
-log = logging.getLogger("lingo.health")
+log = logging.getLogger("lingo.ops.health")
 bp = Blueprint("health", __name__)
 
 #: Storage URI schemes that mean "the limiter keeps its counters in Redis".

@@ -9,11 +9,11 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from . import clock
-from .errors import DomainError
-from .models import User
-from .services import accounts, managers
-from .services.identity import Account, area_phone, email_account
+from .. import clock
+from ..errors import DomainError
+from ..models import User
+from ..services import accounts, managers
+from ..services.identity import Account, area_phone, email_account
 
 manager = AppGroup("manager", help="Create managers; change roles; enable or disable users.")
 

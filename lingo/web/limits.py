@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from .extensions import limiter
+from ..extensions import limiter
 
 
 def login_limit() -> str:

@@ -15,9 +15,9 @@ import logging
 from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-log = logging.getLogger("lingo.proxy")
+log = logging.getLogger("lingo.web.proxy")
 
-_WARNED = "lingo.proxy.warned"
+_WARNED = "lingo.web.proxy.warned"
 
 
 def init_app(app: Flask) -> None:

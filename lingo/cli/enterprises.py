@@ -12,10 +12,10 @@ from typing import TypeVar
 import click
 from flask.cli import AppGroup
 
-from . import clock
-from .errors import DomainError
-from .services import enterprises
-from .services.identity import LEGACY_MOBILE, Account, legacy_phone, modern_phone
+from .. import clock
+from ..errors import DomainError
+from ..services import enterprises
+from ..services.identity import LEGACY_MOBILE, Account, legacy_phone, modern_phone
 
 T = TypeVar("T")
 

@@ -11,9 +11,9 @@ from flask import request
 from marshmallow import validate
 from sqlalchemy import Integer, Select, bindparam, func, select
 
-from ...extensions import db
-from ..parsing import BaseSchema, load
-from ..query import QueryInt
+from ..extensions import db
+from .parsing import BaseSchema, load
+from .query import QueryInt
 
 MAX_PAGE_NO = 1_000_000
 MAX_PAGE_SIZE = 100

@@ -1,16 +1,16 @@
-"""``flask`` commands that call the services, and ``flask sms send-test``."""
+"""``flask sms send-test``: check the configured SMS provider before going live."""
 
 from __future__ import annotations
 
 import secrets
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from .errors import DomainError
-from .senders import sms_sender
-from .senders.sms import SCENES, FailoverSender, SmsDeliveryError
+from ..errors import DomainError
+from ..senders import sms_sender
+from ..senders.sms import SCENES, FailoverSender, SmsDeliveryError
 
 sms = AppGroup("sms", help="Check the configured SMS provider.")
 
@@ -36,7 +36,7 @@ def send_test(phone: str, area: str, scene: str, use_fallback: bool) -> None:
     failover: its own answer is what an operator needs). Exits 1 when the
     provider refuses.
     """
-    from .manager_cli import parse_account
+    from .managers import parse_account
 
     account = parse_account(phone, area)
     if account.kind != "phone":
@@ -66,13 +66,3 @@ def send_test(phone: str, area: str, scene: str, use_fallback: bool) -> None:
         f"sent: provider {delivery.provider}, request id {delivery.request_id or '-'}, "
         f"template {delivery.template or '-'}"
     )
-
-
-def init_app(app: Flask) -> None:
-    """Register lingo's CLI commands on ``app``."""
-    from .enterprise_commands import enterprise_cli
-    from .manager_cli import manager
-
-    app.cli.add_command(manager)
-    app.cli.add_command(enterprise_cli)
-    app.cli.add_command(sms)

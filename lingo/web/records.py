@@ -1,4 +1,4 @@
-"""Platform records, field for field and type for type as the seed shows them.
+"""Wire records shared by the platform and admin APIs, field for field and type for type as the seed shows them.
 
 Every record starts with ``id``, ``app_id``, ``created_at`` and ``updated_at``
 (``"YYYY-MM-DD HH:MM:SS"`` in ``TIMEZONE``). The admin API renders the same records.
@@ -6,10 +6,26 @@ Every record starts with ``id``, ``app_id``, ``created_at`` and ``updated_at``
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from ...models import Faq, Feedback, FeedbackCategory, FeedbackReply, PushBinding, PushMessage
-from .render import timestamp
+from flask import current_app
+
+from ..models import Faq, Feedback, FeedbackCategory, FeedbackReply, PushBinding, PushMessage
+
+
+def timestamp(value: datetime | None) -> str:
+    """A stored naive-UTC datetime as ``"YYYY-MM-DD HH:MM:SS"`` in ``TIMEZONE``."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
+
+
+def day(value: date | None) -> str:
+    """A date as ``"YYYY-MM-DD"``, ``""`` when unset."""
+    return value.isoformat() if value else ""
 
 
 def _record(row: Any, **fields: Any) -> dict[str, Any]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from ... import clock
-from ...services import feedback, pushes
-from .. import guard
-from ..parsing import json_body, load
-from ..query import id_list, record_id
-from . import bp, records
-from .content_schemas import BindSchema, HideSchema, SwitchSchema
-from .pagination import paginate
-from .render import ok
+from .... import clock
+from ....services import feedback, pushes
+from ....web import guard, records
+from ....web.pagination import paginate
+from ....web.parsing import json_body, load
+from ....web.query import id_list, record_id
+from .. import bp
+from ..render import ok
+from ..schemas import BindSchema, HideSchema, SwitchSchema
 
 
 @bp.post("/api/push/bind")

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Response, current_app
 
-from ... import clock
-from ...models import Faq
-from ...services import content, feedback
-from .. import guard
-from ..parsing import json_body, load
-from ..query import record_id
-from . import bp, records
-from .content_schemas import FeedbackSchema
-from .pagination import paginate
-from .render import ok
+from .... import clock
+from ....models import Faq
+from ....services import content, feedback
+from ....web import guard, records
+from ....web.pagination import paginate
+from ....web.parsing import json_body, load
+from ....web.query import record_id
+from .. import bp
+from ..render import ok
+from ..schemas import FeedbackSchema
 
 
 @bp.get("/api/faq")

@@ -1,0 +1,23 @@
+"""Every ``flask`` command lingo adds, one module per group.
+
+- ``flask manager``: managers, roles, enabling and disabling users (:mod:`.managers`);
+- ``flask enterprise``: enterprises, applications, permissions (:mod:`.enterprises`);
+- ``flask sms send-test``: check the SMS provider (:mod:`.sms`).
+
+Commands call the services; they hold no rules of their own.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register lingo's CLI commands on ``app``."""
+    from .enterprises import enterprise_cli
+    from .managers import manager
+    from .sms import sms
+
+    app.cli.add_command(manager)
+    app.cli.add_command(enterprise_cli)
+    app.cli.add_command(sms)
