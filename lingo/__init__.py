@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import database
+from . import database, settings
 from .ops import request_log
 from .web import proxy
 
@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["ENV_NAME"] = env
     _check_config(app)
+    settings.init_app(app)
     database.configure(app)
 
     proxy.init_app(app)
