@@ -50,6 +50,10 @@ class DomainError(Exception):
     :param message: overrides the default message (rarely needed).
     :param details: for ``INVALID_INPUT``, a list of
         ``{"loc": [...], "msg": str, "type": str}`` items.
+    :param persist: the work done before the failure must stand (a counted
+        failed attempt, limits that stay taken, a session revoked on token
+        reuse): the use case commits before the error reaches the client,
+        instead of rolling back (:func:`lingo.services.transaction.use_case`).
     """
 
     def __init__(
@@ -58,11 +62,13 @@ class DomainError(Exception):
         message: str | None = None,
         *,
         details: list[dict[str, Any]] | None = None,
+        persist: bool = False,
     ) -> None:
         super().__init__(message or error.message)
         self.error = error
         self.message = message or error.message
         self.details = details or []
+        self.persist = persist
 
     def __repr__(self) -> str:
         return f"DomainError({self.error.key!r}, {self.message!r})"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from lingo import settings
 from lingo.extensions import db
 from lingo.models import User
 
@@ -183,6 +184,7 @@ def test_password_is_rehashed_when_parameters_change(app, modern, client):
     code = modern.code(PHONE)
     client.post("/api/auth/set_password_by_code", json={"phone": PHONE, "code": code, "new_password": "s3cret-pass"})
     app.config["ARGON2_TIME_COST"] = 3
+    settings.init_app(app)  # what a restart with the new parameters does
     assert client.post("/api/auth/phone_login", json={"phone": PHONE, "password": "s3cret-pass"}).status_code == 200
     with app.app_context():
         stored = db.session.query(User).one().password_hash

@@ -488,7 +488,7 @@ class FuzzWorld:
                     pass
             db.session.execute(update(User).where(User.id.in_(self.ids.values())).values(is_active=True))
             db.session.execute(update(User).where(User.id == self.ids["manager"]).values(role=ROLE_MANAGER))
-            policy = sessions.token_policy("platform", self.app.config)
+            policy = sessions.token_policy("platform")
             issued = sessions.open_session(db.session.get(User, self.ids[who]), policy, ip="127.0.0.1", now=clock())
             db.session.commit()
             self.tokens[who] = issued.access_token

@@ -55,8 +55,8 @@ class Dialect:
         g.dialect = self
 
     def token_policy(self) -> TokenPolicy:
-        """This dialect's tokens (:data:`lingo.services.sessions.TOKEN_POLICIES`) under the app's settings."""
-        return token_policy(self.name, current_app.config)
+        """This dialect's tokens: :func:`lingo.services.sessions.token_policy`."""
+        return token_policy(self.name)
 
 
 HTTP_ERRORS = {

@@ -1,7 +1,9 @@
 """Accounts: find, create, sign in and change passwords (docs/contract.md §2).
 
-The functions named for a use case (``login_with_code``, ``register`` …)
-commit; the small helpers run in the caller's transaction.
+The use cases (``login_with_code``, ``register_and_sign_in`` …, marked
+``@use_case``) commit; the helpers run in the caller's transaction. Every
+sign-in ends the same way (:func:`_signed_in`) and checks the user the same
+way (:func:`lingo.services.sessions.require_active`).
 """
 
 from __future__ import annotations
@@ -9,20 +11,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from flask import current_app
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import User
+from ..settings import current as settings
 from . import codes, passwords, sessions
-from .identity import PHONE, Account
-from .sessions import Issued, TokenPolicy, random_alnum
+from .identity import EMAIL, PHONE, Account
+from .sessions import Issued, TokenPolicy, random_alnum, require_active
+from .transaction import use_case
 
 
 @dataclass(frozen=True)
@@ -38,37 +40,30 @@ def _identity_column(kind: str) -> Any:
     return User.e164 if kind == PHONE else User.email
 
 
-@cache
-def _user_by(kind: str) -> Select:
-    """The user whose phone (or email) is ``:key``; built once per kind (sign-ins run it)."""
-    return select(User).where(_identity_column(kind) == bindparam("key"))
-
-
-@cache
-def _sign_in_by(kind: str) -> Select:
-    """:func:`_user_by` loading only what a password sign-in reads; built once per kind.
-
-    The other columns stay unloaded (loaded if touched): every column costs the
-    MySQL driver a descriptor to parse, and a user row has two dozen.
-    """
-    return _user_by(kind).options(load_only(User.id, User.is_active, User.password_hash, User.phone, User.username))
-
-
-@cache
-def _id_by(kind: str) -> Select:
-    """The id of the user whose phone (or email) is ``:key``, from the index alone (Core)."""
-    table = User.__table__
-    return select(table.c.id).where(table.c[_identity_column(kind).key] == bindparam("key"))
+_users = cast(Table, User.__table__)
+#: The user whose phone (or email) is ``:key``, by kind of account.
+_USER_BY = {kind: select(User).where(_identity_column(kind) == bindparam("key")) for kind in (PHONE, EMAIL)}
+#: :data:`_USER_BY` loading only what a password sign-in reads. The other columns
+#: stay unloaded (loaded if touched): every column costs the MySQL driver a
+#: descriptor to parse, and a user row has two dozen.
+_SIGN_IN_BY = {
+    kind: statement.options(load_only(User.id, User.is_active, User.password_hash, User.phone, User.username))
+    for kind, statement in _USER_BY.items()
+}
+#: The id of the user whose phone (or email) is ``:key``, from the index alone (Core).
+_ID_BY = {
+    kind: select(_users.c.id).where(_users.c[_identity_column(kind).key] == bindparam("key")) for kind in (PHONE, EMAIL)
+}
 
 
 def find_user(account: Account) -> User | None:
     """The user owning ``account`` (by E.164 phone or lower-cased email), or ``None``."""
-    return db.session.execute(_user_by(account.kind), {"key": account.key}).scalar_one_or_none()
+    return db.session.execute(_USER_BY[account.kind], {"key": account.key}).scalar_one_or_none()
 
 
 def is_registered(account: Account) -> bool:
     """Whether someone owns ``account``: one index-only lookup, no user row loaded."""
-    return db.session.execute(_id_by(account.kind), {"key": account.key}).first() is not None
+    return db.session.execute(_ID_BY[account.kind], {"key": account.key}).first() is not None
 
 
 def _new_user(account: Account, *, now: datetime, password_hash: str | None, nickname: str) -> User:
@@ -93,7 +88,7 @@ def _new_user(account: Account, *, now: datetime, password_hash: str | None, nic
         is_active=True,
         permissions=[],
         device_identifier="",
-        app_id=current_app.config["APP_ID"],
+        app_id=settings().app_id,
         password_hash=password_hash,
         created_at=now,
         updated_at=now,
@@ -107,10 +102,13 @@ def _new_user(account: Account, *, now: datetime, password_hash: str | None, nic
 
 
 def _live(user: User | None) -> User:
+    """``user`` when it exists and is active.
+
+    :raises DomainError: ``NOT_REGISTERED`` or ``ACCOUNT_DISABLED``.
+    """
     if user is None:
         raise DomainError(Error.NOT_REGISTERED)
-    if not user.is_active:
-        raise DomainError(Error.ACCOUNT_DISABLED)
+    require_active(user)
     return user
 
 
@@ -122,17 +120,17 @@ def find_live_user(account: Account) -> User:
     return _live(find_user(account))
 
 
-def check_password(account: Account, password: str, *, now: datetime) -> User:
+def check_password(account: Account, password: str, *, now: datetime, narrow: bool = False) -> User:
     """Authenticate by password; rehash when the argon2 parameters changed.
+
+    ``narrow`` loads only the columns a sign-in that returns just tokens reads
+    (:data:`_SIGN_IN_BY`); otherwise the whole user.
 
     :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED``,
         ``PASSWORD_NOT_SET`` or ``WRONG_PASSWORD``.
     """
-    return _verify(_live(find_user(account)), password)
-
-
-def _verify(user: User, password: str) -> User:
-    """``user`` when ``password`` is theirs; rehashes when the argon2 parameters changed."""
+    statement = (_SIGN_IN_BY if narrow else _USER_BY)[account.kind]
+    user = _live(db.session.execute(statement, {"key": account.key}).scalar_one_or_none())
     if not user.password_hash:
         raise DomainError(Error.PASSWORD_NOT_SET)
     ok, new_hash = passwords.verify_password(user.password_hash, password)
@@ -143,18 +141,24 @@ def _verify(user: User, password: str) -> User:
     return user
 
 
+def signed_in(user: User, policy: TokenPolicy, *, ip: str, now: datetime, is_new_user: bool = False) -> SignIn:
+    """The end of every sign-in: open a session for ``user`` (the use case commits).
+
+    :raises DomainError: ``ACCOUNT_DISABLED``.
+    """
+    return SignIn(user, sessions.open_session(user, policy, ip=ip, now=now), is_new_user)
+
+
+@use_case
 def login_with_password(account: Account, password: str, policy: TokenPolicy, *, ip: str, now: datetime) -> SignIn:
     """Password sign-in that opens a session. Commits.
 
     :raises DomainError: see :func:`check_password`.
     """
-    statement = _sign_in_by(account.kind)
-    user = _verify(_live(db.session.execute(statement, {"key": account.key}).scalar_one_or_none()), password)
-    issued = sessions.open_session(user, policy, ip=ip, now=now)
-    db.session.commit()
-    return SignIn(user, issued, False)
+    return signed_in(check_password(account, password, now=now, narrow=True), policy, ip=ip, now=now)
 
 
+@use_case
 def login_with_code(
     account: Account,
     code: object,
@@ -179,12 +183,7 @@ def login_with_code(
             user = find_user(account)  # registered by a concurrent request: sign in
             if user is None:
                 raise
-    if not user.is_active:
-        db.session.rollback()
-        raise DomainError(Error.ACCOUNT_DISABLED)
-    issued = sessions.open_session(user, policy, ip=ip, now=now)
-    db.session.commit()
-    return SignIn(user, issued, created)
+    return signed_in(user, policy, ip=ip, now=now, is_new_user=created)
 
 
 def _proven_hash(account: Account, code: object, password: str, *, use: str, ip: str, now: datetime) -> str:
@@ -192,8 +191,10 @@ def _proven_hash(account: Account, code: object, password: str, *, use: str, ip:
 
     argon2 costs ~20 ms of CPU and 19 MiB: only a request that can succeed
     pays it, so requests with wrong codes cannot starve the workers. The check
-    is committed first so no counter row stays locked during the hash; the
-    caller then consumes the code (a request that used it meanwhile wins).
+    is committed first so no counter row stays locked during the hash (the one
+    commit in the middle of a use case, see :mod:`lingo.services.transaction`;
+    called only by use cases, before they write anything); the caller then
+    consumes the code (a request that used it meanwhile wins).
 
     :raises DomainError: ``INVALID_CODE``.
     """
@@ -227,6 +228,7 @@ def register(
     return _new_user(account, now=now, password_hash=password_hash, nickname=nickname)
 
 
+@use_case
 def register_and_sign_in(
     account: Account, code: object, password: str, policy: TokenPolicy, *, ip: str, now: datetime
 ) -> SignIn:
@@ -235,9 +237,7 @@ def register_and_sign_in(
     :raises DomainError: ``ALREADY_REGISTERED`` or ``INVALID_CODE``.
     """
     user = register(account, code, password, ip=ip, now=now)
-    issued = sessions.open_session(user, policy, ip=ip, now=now)
-    db.session.commit()
-    return SignIn(user, issued, True)
+    return signed_in(user, policy, ip=ip, now=now, is_new_user=True)
 
 
 def set_password(user: User, new_password: str, *, now: datetime) -> None:
@@ -251,6 +251,7 @@ def _store_password(user: User, password_hash: str, *, now: datetime) -> None:
     sessions.revoke_user_sessions(user.id, now=now)
 
 
+@use_case
 def reset_password_with_code(account: Account, code: object, new_password: str, *, ip: str, now: datetime) -> User:
     """Set a new password proven by a code; every session of the user is revoked. Commits.
 
@@ -262,10 +263,10 @@ def reset_password_with_code(account: Account, code: object, new_password: str, 
     new_hash = _proven_hash(account, code, new_password, use=codes.RESET, ip=ip, now=now)
     codes.verify(account, code, use=codes.RESET, ip=ip, now=now)
     _store_password(user, new_hash, now=now)
-    db.session.commit()
     return user
 
 
+@use_case
 def create_user(account: Account, password: str, *, now: datetime, role: int = 0) -> User:
     """Create a user directly with a password (no code), e.g. a manager from the CLI. Commits.
 
@@ -276,5 +277,4 @@ def create_user(account: Account, password: str, *, now: datetime, role: int = 0
         raise DomainError(Error.ALREADY_REGISTERED)
     user = _new_user(account, now=now, password_hash=password_hash, nickname="")
     user.role = role
-    db.session.commit()
     return user

@@ -12,7 +12,6 @@ from functools import lru_cache
 from typing import Any, cast
 
 import phonenumbers
-from flask import current_app
 from sqlalchemy import CursorResult, bindparam, insert, select, update
 
 from ..errors import DomainError, Error, invalid
@@ -20,8 +19,10 @@ from ..extensions import db
 from ..models import VerificationCode
 from ..models.code import PURPOSE_ANY, PURPOSE_REGISTER, PURPOSE_RESET
 from ..senders.sms import SCENE_ANY, SCENE_RESET, CodeSender, mask
+from ..settings import current as settings
 from . import throttles
 from .identity import PHONE, Account, email_account, modern_phone
+from .transaction import use_case
 
 log = logging.getLogger("lingo.codes")
 
@@ -47,11 +48,39 @@ _KILL_ACTIVE = (
 )
 #: Store a new code.
 _INSERT_CODE = insert(VerificationCode)
+#: Kill one code (its delivery failed).
+_KILL_ONE = update(VerificationCode).where(VerificationCode.id == bindparam("code_id")).values(active=False)
+#: The account's live code: the newest active one.
+_LIVE_CODE = (
+    select(VerificationCode)
+    .where(VerificationCode.account == bindparam("account_key"), VerificationCode.active.is_(True))
+    .order_by(VerificationCode.id.desc())
+    .limit(1)
+)
+#: Count a wrong guess against the code.
+_COUNT_ATTEMPT = (
+    update(VerificationCode)
+    .where(VerificationCode.id == bindparam("code_id"))
+    .values(attempts=VerificationCode.attempts + 1)
+    .execution_options(synchronize_session=False)
+)
+#: Use the code up, if it is still usable: of two racing requests exactly one changes the row.
+_CONSUME = (
+    update(VerificationCode)
+    .where(
+        VerificationCode.id == bindparam("code_id"),
+        VerificationCode.active.is_(True),
+        VerificationCode.used_at.is_(None),
+        VerificationCode.attempts < bindparam("max_attempts"),
+    )
+    .values(used_at=bindparam("now"), active=False)
+    .execution_options(synchronize_session=False)
+)
 
 
 def code_hash(account_key: str, code: str) -> str:
     """HMAC-SHA256 of ``account:code`` under the secret key, hex."""
-    key = current_app.config["SECRET_KEY"].encode()
+    key = settings().secret_key.encode()
     return hmac.new(key, f"{account_key}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -88,8 +117,8 @@ def warn_test_otp(spec: str) -> None:
 
 def test_otp(account: Account) -> str | None:
     """The fixed review code configured for ``account`` in ``TEST_OTP``, if any."""
-    spec = current_app.config.get("TEST_OTP") or ""
-    return _parse_test_otp(str(spec)).get(account.key) if spec else None
+    spec = settings().test_otp
+    return _parse_test_otp(spec).get(account.key) if spec else None
 
 
 Limit = tuple[str, int, int, Error]
@@ -105,7 +134,7 @@ def check_region(account: Account) -> None:
     """
     if account.kind != PHONE:
         return
-    allowed = allowed_regions(current_app.config.get("SMS_ALLOWED_REGIONS"))
+    allowed = allowed_regions(settings().sms_allowed_regions)
     if "*" in allowed:
         return
     if region_of(account) not in allowed:
@@ -138,25 +167,26 @@ def allowed_regions(setting: object) -> frozenset[str]:
 
 def _limit_keys(account: Account, ip: str) -> list[Limit]:
     """The send limits: the account's two first, the client address's (IPv6: its /64) last."""
-    cfg = current_app.config
+    cfg = settings()
     return [
-        (f"send-gap:{account.key}", 1, cfg["CODE_RESEND_SECONDS"], Error.SEND_TOO_FREQUENT),
-        (f"send-day:{account.key}", cfg["CODE_SENDS_PER_DAY"], 86400, Error.SEND_TOO_FREQUENT),
-        (f"send-ip:{throttles.client_group(ip)}", cfg["CODE_SENDS_PER_IP_HOUR"], 3600, Error.RATE_LIMITED),
+        (f"send-gap:{account.key}", 1, cfg.code_resend_seconds, Error.SEND_TOO_FREQUENT),
+        (f"send-day:{account.key}", cfg.code_sends_per_day, 86400, Error.SEND_TOO_FREQUENT),
+        (f"send-ip:{throttles.client_group(ip)}", cfg.code_sends_per_ip_hour, 3600, Error.RATE_LIMITED),
     ]
 
 
 def _take(limit: Limit, now: datetime) -> None:
-    """Take one unit of ``limit``; when it is used up, roll everything back.
+    """Take one unit of ``limit``.
 
-    :raises DomainError: the limit's error.
+    :raises DomainError: the limit's error when it is used up (the use case
+        rolls back: nothing is stored or sent).
     """
     key, most, window, error = limit
     if not throttles.take(key, most, window, now):
-        db.session.rollback()
         raise DomainError(error)
 
 
+@use_case
 def send(
     account: Account,
     *,
@@ -194,12 +224,12 @@ def send(
         _take(ip_limit, now)
         try:
             precondition()
-        except DomainError:
-            db.session.commit()  # the limits stay taken
+        except DomainError as exc:
+            exc.persist = True  # the limits stay taken
             raise
     fixed = test_otp(account)
     code = fixed or f"{secrets.randbelow(10**6):06d}"
-    ttl = current_app.config["CODE_TTL"]
+    ttl = settings().code_ttl
     connection = db.session.connection()
     connection.execute(_KILL_ACTIVE, {"account_key": account.key})
     inserted = connection.execute(
@@ -230,20 +260,20 @@ def send(
     except DomainError as exc:
         if getattr(exc, "maybe_delivered", False):
             raise  # the code may be on its way: it stays live and the limits stay taken
-        db.session.execute(update(VerificationCode).where(VerificationCode.id == code_id).values(active=False))
+        db.session.execute(_KILL_ONE, {"code_id": code_id})
         for key, *_ in limits:
             throttles.give_back(key)
-        db.session.commit()
+        exc.persist = True  # the code killed, the limits given back
         raise
     return code
 
 
 def _failure_limits(account: Account, ip: str) -> list[tuple[str, int]]:
     """The hourly failure caps: this account from this address (IPv6: its /64), and the account overall."""
-    cfg = current_app.config
+    cfg = settings()
     return [
-        (f"code-fail:{account.key}:{throttles.client_group(ip)}", cfg["CODE_FAILURES_PER_HOUR"]),
-        (f"code-fail:{account.key}", cfg["CODE_FAILURES_PER_ACCOUNT_HOUR"]),
+        (f"code-fail:{account.key}:{throttles.client_group(ip)}", cfg.code_failures_per_hour),
+        (f"code-fail:{account.key}", cfg.code_failures_per_account_hour),
     ]
 
 
@@ -259,25 +289,20 @@ def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, 
     guesses queue) and given back when the code is right.
 
     The consuming update is conditional and runs in the caller's transaction:
-    of two requests racing with one code exactly one succeeds, and the caller's
-    commit makes it final. A wrong code also counts against the code (5
-    attempts) and is committed at once.
+    of two requests racing with one code exactly one succeeds, and the use
+    case's commit makes it final. A wrong code also counts against the code
+    (5 attempts); its error carries ``persist`` so the use case commits the count.
 
     :raises DomainError: ``INVALID_CODE`` when wrong, expired, used, killed,
-        of the wrong purpose, or when a failure cap is used up.
+        of the wrong purpose, or when a failure cap is used up (then nothing
+        is counted: that request was not a guess).
     """
-    max_attempts = current_app.config["CODE_MAX_ATTEMPTS"]
+    max_attempts = settings().code_max_attempts
     caps = _failure_limits(account, ip)
     for key, most in caps:
         if not throttles.take(key, most, 3600, now):
-            db.session.rollback()  # nothing counted: this request was not a guess
             raise DomainError(Error.INVALID_CODE)
-    row = db.session.execute(
-        select(VerificationCode)
-        .where(VerificationCode.account == account.key, VerificationCode.active.is_(True))
-        .order_by(VerificationCode.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    row = db.session.execute(_LIVE_CODE, {"account_key": account.key}).scalar_one_or_none()
     live = (
         row is not None
         and row.purpose in ACCEPTS[use]
@@ -297,29 +322,20 @@ def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, 
             throttles.give_back(key)
         if not consume:
             return
-        live_now = (
-            VerificationCode.id == row.id,
-            VerificationCode.active.is_(True),
-            VerificationCode.used_at.is_(None),
-            VerificationCode.attempts < max_attempts,
-        )
-        result = db.session.execute(
-            update(VerificationCode)
-            .where(*live_now)
-            .values(used_at=now, active=False)
-            .execution_options(synchronize_session=False)
-        )
+        result = db.session.execute(_CONSUME, {"code_id": row.id, "max_attempts": max_attempts, "now": now})
         if cast("CursorResult[Any]", result).rowcount == 1:  # an UPDATE: its Result is a CursorResult
             return
-        db.session.rollback()
-        raise DomainError(Error.INVALID_CODE)
+        raise DomainError(Error.INVALID_CODE)  # another request used it a moment ago
     if live:
         assert row is not None  # live implies a row
-        db.session.execute(
-            update(VerificationCode)
-            .where(VerificationCode.id == row.id)
-            .values(attempts=VerificationCode.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-    db.session.commit()
-    raise DomainError(Error.INVALID_CODE)
+        db.session.execute(_COUNT_ATTEMPT, {"code_id": row.id})
+    raise DomainError(Error.INVALID_CODE, persist=True)
+
+
+@use_case
+def check(account: Account, code: object, *, use: str, ip: str, now: datetime) -> None:
+    """Check ``code`` for ``account`` without using it (platform ``check_code``). Commits.
+
+    :raises DomainError: see :func:`verify`.
+    """
+    verify(account, code, use=use, ip=ip, now=now, consume=False)

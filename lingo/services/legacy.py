@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..errors import DomainError, Error
-from ..extensions import db
 from ..models import User
 from ..models.code import PURPOSE_REGISTER, PURPOSE_RESET
 from ..senders.sms import CodeSender
-from . import accounts, codes, sessions
+from . import accounts, codes
 from .accounts import SignIn
 from .identity import Account
 from .sessions import TokenPolicy
+from .transaction import use_case
 
 
 def check_expectation(account: Account, *, registered: bool) -> None:
@@ -66,6 +66,7 @@ def remember_device(user: User, device_identifier: str, *, now: datetime) -> boo
     return changed
 
 
+@use_case
 def register_on_device(
     account: Account,
     code: str,
@@ -83,11 +84,10 @@ def register_on_device(
     """
     user = accounts.register(account, code, password, ip=ip, now=now, nickname=name, use=codes.REGISTER)
     remember_device(user, device_identifier, now=now)
-    issued = sessions.open_session(user, policy, ip=ip, now=now)
-    db.session.commit()
-    return SignIn(user, issued, True)
+    return accounts.signed_in(user, policy, ip=ip, now=now, is_new_user=True)
 
 
+@use_case
 def login_on_device(
     account: Account,
     password: str,
@@ -105,6 +105,4 @@ def login_on_device(
     """
     user = accounts.check_password(account, password, now=now)
     changed = remember_device(user, device_identifier, now=now)
-    issued = sessions.open_session(user, policy, ip=ip, now=now)
-    db.session.commit()
-    return SignIn(user, issued, False), changed
+    return accounts.signed_in(user, policy, ip=ip, now=now), changed

@@ -6,7 +6,8 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+
+from ..settings import current as settings
 
 #: (min, max) characters.
 MODERN_POLICY = (8, 128)
@@ -30,8 +31,8 @@ def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHashe
 
 def hasher() -> PasswordHasher:
     """The argon2id hasher configured by ``ARGON2_*``."""
-    cfg = current_app.config
-    return _hasher(cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+    cfg = settings()
+    return _hasher(cfg.argon2_time_cost, cfg.argon2_memory_cost, cfg.argon2_parallelism)
 
 
 def hash_password(password: str) -> str:

@@ -10,19 +10,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from flask import current_app
 from sqlalchemy import CursorResult, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import PasswordResetGrant, User
+from ..settings import current as settings
 from . import accounts, codes, throttles
 from .identity import Account
+from .transaction import use_case
 
 #: Seconds a grant lives after ``verify_code``.
 GRANT_TTL = 600
 
 
+@use_case
 def grant_reset(account: Account, code: str, *, ip: str, now: datetime) -> PasswordResetGrant:
     """Consume a reset code and record a grant for ``ip``. Commits.
 
@@ -35,32 +37,31 @@ def grant_reset(account: Account, code: str, *, ip: str, now: datetime) -> Passw
         user_id=user.id, ip=ip[:45], expires_at=now + timedelta(seconds=GRANT_TTL), created_at=now
     )
     db.session.add(grant)
-    db.session.commit()
     return grant
 
 
 def _take_reset_attempt(account: Account, ip: str, now: datetime) -> None:
-    """Count one ``forget_password`` attempt for the phone and for the client address (committed).
+    """Count one ``forget_password`` attempt for the phone and for the client address.
 
     The grant is bound to the client's address only, so a client sharing the
     owner's carrier-NAT address could poll for it: attempts are capped per
     hour per phone (``RESET_ATTEMPTS_PER_PHONE_HOUR``) and per address, IPv6
     by /64 (``RESET_ATTEMPTS_PER_IP_HOUR``).
 
-    :raises DomainError: ``RATE_LIMITED`` (the refused attempt is not counted).
+    :raises DomainError: ``RATE_LIMITED`` (the use case rolls back: the refused
+        attempt is not counted).
     """
-    cfg = current_app.config
+    cfg = settings()
     limits = [
-        (f"reset-phone:{account.key}", cfg["RESET_ATTEMPTS_PER_PHONE_HOUR"]),
-        (f"reset-ip:{throttles.client_group(ip)}", cfg["RESET_ATTEMPTS_PER_IP_HOUR"]),
+        (f"reset-phone:{account.key}", cfg.reset_attempts_per_phone_hour),
+        (f"reset-ip:{throttles.client_group(ip)}", cfg.reset_attempts_per_ip_hour),
     ]
     for key, most in limits:
         if not throttles.take(key, most, 3600, now):
-            db.session.rollback()
             raise DomainError(Error.RATE_LIMITED)
-    db.session.commit()
 
 
+@use_case
 def reset_with_grant(account: Account, new_password: str, *, ip: str, now: datetime) -> User:
     """Set a new password on the strength of a live grant; revoke every session. Commits.
 
@@ -73,6 +74,21 @@ def reset_with_grant(account: Account, new_password: str, *, ip: str, now: datet
         ``ACCOUNT_DISABLED``, or ``INVALID_CODE`` when there is no usable grant.
     """
     _take_reset_attempt(account, ip, now)
+    try:
+        user = _take_grant(account, ip, now)
+    except DomainError as exc:
+        exc.persist = True  # the attempt counts
+        raise
+    accounts.set_password(user, new_password, now=now)
+    return user
+
+
+def _take_grant(account: Account, ip: str, now: datetime) -> User:
+    """Use up the live grants of ``account``'s user for ``ip``.
+
+    :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED``, or
+        ``INVALID_CODE`` when there is no usable grant.
+    """
     user = accounts.find_live_user(account)
     taken = db.session.execute(
         update(PasswordResetGrant)
@@ -86,8 +102,5 @@ def reset_with_grant(account: Account, new_password: str, *, ip: str, now: datet
         .execution_options(synchronize_session=False)
     )
     if cast("CursorResult[Any]", taken).rowcount < 1:  # an UPDATE: its Result is a CursorResult
-        db.session.rollback()
         raise DomainError(Error.INVALID_CODE)
-    accounts.set_password(user, new_password, now=now)
-    db.session.commit()
     return user

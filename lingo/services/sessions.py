@@ -2,7 +2,9 @@
 
 Tokens are random (or, for image-to-sound, signed JWTs carrying the session
 id) and only their SHA-256 is stored; every token points at a session row, so
-revoking the session kills them all.
+revoking the session kills them all. Every statement is built once, below;
+sign-in, authentication and rotation use Core where they need no ORM objects
+(they run on every request), the ORM where a whole user is handed back.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Any, NoReturn, cast
+from typing import Any, NoReturn, Protocol, cast
 
 import jwt
-from flask import current_app
-from sqlalchemy import CursorResult, Insert, Select, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
 from sqlalchemy.orm import defer
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Session, SessionToken, User
 from ..models.session import ACCESS, REFRESH
+from ..settings import current as settings
+from .transaction import use_case
 
 ALNUM = string.ascii_letters + string.digits
 
@@ -92,29 +94,46 @@ def jwt_token(m: Mint) -> str:
     """An HS256 JWT (image-to-sound): ``sub`` is the mobile number, ``sid`` the session."""
     claims = {
         "sub": m.user.phone or m.user.username,
-        "iss": current_app.config["JWT_ISSUER"],
+        "iss": settings().jwt_issuer,
         "iat": int(m.now.replace(tzinfo=UTC).timestamp()),
         "exp": int(m.expires_at.replace(tzinfo=UTC).timestamp()),
         "sid": m.session_id,
         "typ": m.kind,
         "jti": uuid.uuid4().hex,
     }
-    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256")
+    return jwt.encode(claims, settings().secret_key, algorithm="HS256")
 
 
-#: Every dialect's tokens: its minting function and the settings of its two lifetimes.
-TOKEN_POLICIES: dict[str, tuple[Callable[[Mint], str], str, str]] = {
-    "modern": (urlsafe_token, "MODERN_ACCESS_TTL", "MODERN_REFRESH_TTL"),
-    "platform": (alnum50_token, "PLATFORM_ACCESS_TTL", "PLATFORM_REFRESH_TTL"),
-    "v4": (hex32_token, "V4_TOKEN_TTL", "V4_TOKEN_TTL"),
-    "its": (jwt_token, "JWT_ACCESS_TTL", "JWT_REFRESH_TTL"),
+#: Every dialect's tokens: how they are minted. Their lifetimes are settings
+#: (:data:`lingo.settings.TOKEN_LIFETIME_KEYS`).
+TOKEN_POLICIES: Mapping[str, Callable[[Mint], str]] = {
+    "modern": urlsafe_token,
+    "platform": alnum50_token,
+    "v4": hex32_token,
+    "its": jwt_token,
 }
 
 
-def token_policy(dialect: str, config: Mapping[str, Any]) -> TokenPolicy:
-    """The :class:`TokenPolicy` of ``dialect`` (a key of :data:`TOKEN_POLICIES`) under ``config``."""
-    mint, access_key, refresh_key = TOKEN_POLICIES[dialect]
-    return TokenPolicy(dialect, mint, int(config[access_key]), int(config[refresh_key]))
+def token_policy(dialect: str) -> TokenPolicy:
+    """The :class:`TokenPolicy` of ``dialect`` (a key of :data:`TOKEN_POLICIES`) under the app's settings."""
+    access_ttl, refresh_ttl = settings().token_lifetimes[dialect]
+    return TokenPolicy(dialect, TOKEN_POLICIES[dialect], access_ttl, refresh_ttl)
+
+
+class Active(Protocol):
+    """Anything that says whether its user is active: a :class:`User` or a row with ``is_active``."""
+
+    @property
+    def is_active(self) -> bool: ...
+
+
+def require_active(user: Active) -> None:
+    """The one check that a user may act: every sign-in, token and rotation goes through it.
+
+    :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user.
+    """
+    if not user.is_active:
+        raise DomainError(Error.ACCOUNT_DISABLED)
 
 
 def token_hash(token: str) -> str:
@@ -131,9 +150,9 @@ def _check_jwt(token: str, now: datetime) -> None:
     try:
         claims = jwt.decode(
             token,
-            current_app.config["SECRET_KEY"],
+            settings().secret_key,
             algorithms=["HS256"],
-            issuer=current_app.config["JWT_ISSUER"],
+            issuer=settings().jwt_issuer,
             # exp (and iat) are judged by the application clock, not the wall clock.
             options={"require": ["exp", "iss", "sub", "sid"], "verify_exp": False, "verify_iat": False},
         )
@@ -143,11 +162,11 @@ def _check_jwt(token: str, now: datetime) -> None:
         raise DomainError(Error.INVALID_TOKEN)
 
 
-@lru_cache(maxsize=2)
-def _insert(table: Any) -> Insert:
-    """``INSERT INTO <table>``, built once: every sign-in runs one for its session and one
-    for its tokens. Parameters are passed at execution, so the compiled form is cached."""
-    return insert(table)
+#: Every sign-in runs one INSERT for its session and one for its two tokens
+#: (parameters are passed at execution, so the compiled form is cached).
+_tokens, _sessions, _users = (cast(Table, model.__table__) for model in (SessionToken, Session, User))
+_INSERT_SESSION = insert(_sessions)
+_INSERT_TOKENS = insert(_tokens)
 
 
 def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime, parent_id: int | None = None) -> Issued:
@@ -163,7 +182,7 @@ def _issue(session_id: int, user: User, policy: TokenPolicy, now: datetime, pare
     # Both rows in one Core INSERT on the session's connection: no ORM objects,
     # nothing reads them back.
     db.session.connection().execute(
-        _insert(SessionToken.__table__),
+        _INSERT_TOKENS,
         [
             {
                 "session_id": session_id,
@@ -192,10 +211,9 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
 
     :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user.
     """
-    if not user.is_active:
-        raise DomainError(Error.ACCOUNT_DISABLED)
+    require_active(user)
     inserted = db.session.connection().execute(
-        _insert(Session.__table__),
+        _INSERT_SESSION,
         {
             "user_id": user.id,
             "client": policy.client,
@@ -221,43 +239,44 @@ def _live_access(tokens: Any, sessions_: Any) -> list[Any]:
     ]
 
 
-@lru_cache(maxsize=1)
-def _authenticate_statement() -> Select:
-    """Live access token hash → (session id, user), one indexed query.
+#: Live access token hash → (session id, user), one indexed query. The user's
+#: password hash, permissions and device are deferred: every column costs
+#: decoding time in the MySQL driver.
+_CALLER = (
+    select(Session.id, User)
+    .select_from(SessionToken)
+    .join(Session, SessionToken.session_id == Session.id)
+    .join(User, Session.user_id == User.id)
+    .where(*_live_access(SessionToken, Session))
+    .options(defer(User.password_hash), defer(User.permissions), defer(User.device_identifier))
+)
 
-    Built once: it runs on every authenticated request. Only the session id is
-    read and the user's password hash, permissions and device are deferred,
-    because every column costs decoding time in the MySQL driver.
-    """
-    return (
-        select(Session.id, User)
-        .select_from(SessionToken)
-        .join(Session, SessionToken.session_id == Session.id)
-        .join(User, Session.user_id == User.id)
-        .where(*_live_access(SessionToken, Session))
-        .options(defer(User.password_hash), defer(User.permissions), defer(User.device_identifier))
+#: Live access token hash → (session id, user id, is_active): three columns, Core, for
+#: routes that need only who is calling (a user row has two dozen columns to parse).
+_CALLER_ID = (
+    select(_sessions.c.id.label("session_id"), _users.c.id.label("user_id"), _users.c.is_active)
+    .select_from(
+        _tokens.join(_sessions, _tokens.c.session_id == _sessions.c.id).join(_users, _sessions.c.user_id == _users.c.id)
     )
+    .where(*_live_access(_tokens.c, _sessions.c))
+)
 
-
-@lru_cache(maxsize=1)
-def _authenticate_id_statement() -> Select:
-    """Live access token hash → (session id, user id, is_active), three columns, Core.
-
-    For routes that need only who is calling: every column of a result costs
-    the MySQL driver a descriptor to parse, and a user row has two dozen.
-    """
-    tokens, sessions_, users = SessionToken.__table__, Session.__table__, User.__table__
-    return (
-        select(sessions_.c.id.label("session_id"), users.c.id.label("user_id"), users.c.is_active)
-        .select_from(
-            tokens.join(sessions_, tokens.c.session_id == sessions_.c.id).join(users, sessions_.c.user_id == users.c.id)
-        )
-        .where(*_live_access(tokens.c, sessions_.c))
-    )
+#: A refresh token by hash, with its session's state and the user (whom the new tokens name).
+_REFRESH = (
+    select(SessionToken.id, SessionToken.expires_at, Session.id.label("session_id"), Session.revoked_at, User)
+    .select_from(SessionToken)
+    .join(Session, SessionToken.session_id == Session.id)
+    .join(User, Session.user_id == User.id)
+    .where(SessionToken.token_hash == bindparam("token_hash"), SessionToken.kind == REFRESH)
+)
 
 
 def _check_token(token: str, now: datetime) -> dict[str, Any]:
-    """The statement parameters for ``token``, after the checks that need no database."""
+    """The statement parameters for ``token``, after the checks that need no database.
+
+    :raises DomainError: ``INVALID_TOKEN`` for an empty or oversize token, or a
+        JWT whose signature, issuer or expiry is wrong.
+    """
     if not token or len(token) > 2048:
         raise DomainError(Error.INVALID_TOKEN)
     if _looks_like_jwt(token):
@@ -265,49 +284,42 @@ def _check_token(token: str, now: datetime) -> dict[str, Any]:
     return {"token_hash": token_hash(token), "now": now}
 
 
-def authenticate_id(token: str, now: datetime) -> tuple[int, int]:
-    """Resolve a live access token to its user id and session id, in one narrow query.
+def _caller(statement: Any, token: str, now: datetime) -> Any:
+    """The row ``statement`` finds for the live access token ``token`` (an active user's).
 
-    The same rules as :func:`authenticate`, without loading the user.
-
-    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
+    :raises DomainError: ``INVALID_TOKEN`` when unknown, expired, revoked or not
+        an access token; ``ACCOUNT_DISABLED`` when the user is disabled.
     """
-    row = db.session.execute(_authenticate_id_statement(), _check_token(token, now)).first()
+    row = db.session.execute(statement, _check_token(token, now)).first()
     if row is None:
         raise DomainError(Error.INVALID_TOKEN)
-    if not row.is_active:
-        raise DomainError(Error.ACCOUNT_DISABLED)
-    return row.user_id, row.session_id
+    require_active(row.User if statement is _CALLER else row)
+    return row
 
 
 def authenticate(token: str, now: datetime) -> tuple[User, int]:
     """Resolve a live access token to its user and session id, in one query.
 
-    :raises DomainError: ``INVALID_TOKEN`` when unknown, expired, revoked or not
-        an access token; ``ACCOUNT_DISABLED`` when the user is disabled.
+    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED`` (:func:`_caller`).
     """
-    row = db.session.execute(_authenticate_statement(), _check_token(token, now)).first()
-    if row is None:
-        raise DomainError(Error.INVALID_TOKEN)
-    if not row.User.is_active:
-        raise DomainError(Error.ACCOUNT_DISABLED)
+    row = _caller(_CALLER, token, now)
     return row.User, row.id
 
 
-#: The contract's ceiling for ``REFRESH_REUSE_GRACE`` (docs/contract.md §4: "a grace of ≤ 10 s").
-MAX_REUSE_GRACE = 10
+def authenticate_id(token: str, now: datetime) -> tuple[int, int]:
+    """:func:`authenticate` without loading the user: its id and the session id, three columns.
+
+    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
+    """
+    row = _caller(_CALLER_ID, token, now)
+    return row.user_id, row.session_id
+
 
 #: Presentations of a parent this soon after its grace retry are taken as copies of
 #: one burst (a client firing the same retry on several connections, or gunicorn
 #: workers racing on it), not as reuse: they are refused and revoke nothing. A
 #: parent presented again later than this, though still inside the grace, is reuse.
 DUPLICATE_WINDOW = timedelta(seconds=1)
-
-
-def reuse_grace() -> timedelta:
-    """``REFRESH_REUSE_GRACE`` as a duration, kept within 0 … :data:`MAX_REUSE_GRACE` s."""
-    seconds = float(current_app.config.get("REFRESH_REUSE_GRACE", MAX_REUSE_GRACE) or 0)
-    return timedelta(seconds=min(max(seconds, 0.0), MAX_REUSE_GRACE))
 
 
 def _claim(*criteria: Any, **values: Any) -> int:
@@ -332,12 +344,11 @@ def _reuse(token_id: int, session_id: int, now: datetime) -> NoReturn:
 
     :raises DomainError: ``INVALID_TOKEN``, always.
     """
-    retried_at = db.session.execute(select(SessionToken.retried_at).where(SessionToken.id == token_id)).scalar_one()
+    retried_at = db.session.execute(_RETRIED_AT, {"token_id": token_id}).scalar_one()
     if retried_at is not None and now <= retried_at + DUPLICATE_WINDOW:
-        db.session.rollback()
-    else:
-        revoke_session(session_id, now=now)
-    raise DomainError(Error.INVALID_TOKEN)
+        raise DomainError(Error.INVALID_TOKEN)  # a copy: nothing to keep
+    _revoke(Session.id == session_id, now=now)
+    raise DomainError(Error.INVALID_TOKEN, persist=True)
 
 
 def _grace_retry(token_id: int, session_id: int, now: datetime) -> bool:
@@ -352,7 +363,7 @@ def _grace_retry(token_id: int, session_id: int, now: datetime) -> bool:
         token is an older ancestor (its child was rotated in turn) or was itself
         killed by a grace retry (whoever presents it got the "lost" answer).
     """
-    grace = reuse_grace()
+    grace = settings().refresh_reuse_grace
     if not grace:
         return False
     # The parent first: its row lock queues concurrent retries, and the rotation
@@ -373,11 +384,34 @@ def _grace_retry(token_id: int, session_id: int, now: datetime) -> bool:
     if not _claim(
         SessionToken.parent_id == token_id, SessionToken.kind == REFRESH, SessionToken.used_at.is_(None), used_at=now
     ):
-        revoke_session(session_id, now=now)
-        raise DomainError(Error.INVALID_TOKEN)
+        _revoke(Session.id == session_id, now=now)
+        raise DomainError(Error.INVALID_TOKEN, persist=True)
     return True
 
 
+#: Whether (and when) a rotated token had its grace retry.
+_RETRIED_AT = select(SessionToken.retried_at).where(SessionToken.id == bindparam("token_id"))
+#: End every live access token of a session (a rotation's new pair replaces them).
+_EXPIRE_ACCESS = (
+    update(SessionToken)
+    .where(
+        SessionToken.session_id == bindparam("of_session"),
+        SessionToken.kind == ACCESS,
+        SessionToken.expires_at > bindparam("now"),
+    )
+    .values(expires_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+#: A rotation extends the session's life.
+_EXTEND_SESSION = (
+    update(Session)
+    .where(Session.id == bindparam("of_session"))
+    .values(expires_at=bindparam("until"))
+    .execution_options(synchronize_session=False)
+)
+
+
+@use_case
 def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
     """Trade a refresh token for a new pair; the old refresh and access tokens die.
 
@@ -391,36 +425,16 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
 
     :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
     """
-    if not refresh_token or len(refresh_token) > 2048:
+    row = db.session.execute(_REFRESH, _check_token(refresh_token, now)).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise DomainError(Error.INVALID_TOKEN)
-    if _looks_like_jwt(refresh_token):
-        _check_jwt(refresh_token, now)
-    row = db.session.execute(
-        select(SessionToken, Session, User)
-        .join(Session, SessionToken.session_id == Session.id)
-        .join(User, Session.user_id == User.id)
-        .where(SessionToken.token_hash == token_hash(refresh_token), SessionToken.kind == REFRESH)
-    ).first()
-    if row is None:
-        raise DomainError(Error.INVALID_TOKEN)
-    token, session, user = row
-    if session.revoked_at is not None or token.expires_at <= now:
-        raise DomainError(Error.INVALID_TOKEN)
-    rotated = _claim(SessionToken.id == token.id, SessionToken.used_at.is_(None), used_at=now) == 1
-    if not rotated and not _grace_retry(token.id, session.id, now):
-        _reuse(token.id, session.id, now)
-    if not user.is_active:
-        db.session.rollback()
-        raise DomainError(Error.ACCOUNT_DISABLED)
-    db.session.execute(
-        update(SessionToken)
-        .where(SessionToken.session_id == session.id, SessionToken.kind == ACCESS, SessionToken.expires_at > now)
-        .values(expires_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    issued = _issue(session.id, user, policy, now, parent_id=token.id)
-    session.expires_at = now + _session_lifetime(policy)
-    db.session.commit()
+    rotated = _claim(SessionToken.id == row.id, SessionToken.used_at.is_(None), used_at=now) == 1
+    if not rotated and not _grace_retry(row.id, row.session_id, now):
+        _reuse(row.id, row.session_id, now)
+    require_active(row.User)
+    db.session.execute(_EXPIRE_ACCESS, {"of_session": row.session_id, "now": now})
+    issued = _issue(row.session_id, row.User, policy, now, parent_id=row.id)
+    db.session.execute(_EXTEND_SESSION, {"of_session": row.session_id, "until": now + _session_lifetime(policy)})
     return issued
 
 
@@ -433,10 +447,10 @@ def _revoke(*criteria: Any, now: datetime) -> None:
     )
 
 
+@use_case
 def revoke_session(session_id: int, *, now: datetime) -> None:
     """Revoke one session and so every token it issued. Commits."""
     _revoke(Session.id == session_id, now=now)
-    db.session.commit()
 
 
 def revoke_user_sessions(user_id: int, *, now: datetime) -> None:

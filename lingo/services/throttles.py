@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import BigInteger, Executable, bindparam, case, func, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
@@ -48,9 +47,8 @@ def _epoch(now: datetime) -> int:
     return int((now - datetime(1970, 1, 1)).total_seconds())
 
 
-@lru_cache(maxsize=4)
 def _take_statement(dialect: str) -> Executable:
-    """The upsert :func:`take` runs, built once per SQL dialect (bound: key, ts, window).
+    """The upsert :func:`take` runs on ``dialect`` (bound: key, ts, window).
 
     It creates, resets or increments the row and hands the new count back:
     SQLite with ``RETURNING``; MySQL/MariaDB with ``LAST_INSERT_ID(expr)``,
@@ -73,6 +71,19 @@ def _take_statement(dialect: str) -> Executable:
     )
 
 
+#: :func:`_take_statement` for each SQL dialect, built once at import.
+_TAKE = {"sqlite": _take_statement("sqlite"), "mysql": _take_statement("mysql")}
+#: Read a counter's window and count.
+_READ = select(RateCounter.window_start, RateCounter.count).where(RateCounter.key == bindparam("key"))
+#: Give one unit back.
+_GIVE_BACK = (
+    update(RateCounter)
+    .where(RateCounter.key == bindparam("counter_key"), RateCounter.count > 0)
+    .values(count=RateCounter.count - 1)
+    .execution_options(synchronize_session=False)
+)
+
+
 def take(key: str, limit: int, window: int, now: datetime) -> bool:
     """Take one unit from the counter ``key`` (``limit`` per ``window`` seconds).
 
@@ -84,17 +95,16 @@ def take(key: str, limit: int, window: int, now: datetime) -> bool:
     :returns: ``True`` when allowed, ``False`` when the window is used up.
     """
     connection = db.session.connection()
-    dialect = connection.dialect.name
-    result = connection.execute(_take_statement(dialect), {"key": _key(key), "ts": _epoch(now), "window": window})
-    count = result.scalar_one() if dialect == "sqlite" else result.lastrowid
+    sqlite = connection.dialect.name == "sqlite"
+    statement = _TAKE["sqlite" if sqlite else "mysql"]
+    result = connection.execute(statement, {"key": _key(key), "ts": _epoch(now), "window": window})
+    count = result.scalar_one() if sqlite else result.lastrowid
     return count <= limit
 
 
 def used_up(key: str, limit: int, window: int, now: datetime) -> bool:
     """Whether the counter ``key`` has no unit left in its current window."""
-    row = db.session.execute(
-        select(RateCounter.window_start, RateCounter.count).where(RateCounter.key == _key(key))
-    ).first()
+    row = db.session.execute(_READ, {"key": _key(key)}).first()
     if row is None:
         return False
     window_start, count = row  # not row.count: to a type checker that is Sequence.count
@@ -103,9 +113,4 @@ def used_up(key: str, limit: int, window: int, now: datetime) -> bool:
 
 def give_back(key: str) -> None:
     """Return one unit (after an action that was counted turned out not to happen)."""
-    db.session.execute(
-        update(RateCounter)
-        .where(RateCounter.key == _key(key), RateCounter.count > 0)
-        .values(count=RateCounter.count - 1)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(_GIVE_BACK, {"counter_key": _key(key)})

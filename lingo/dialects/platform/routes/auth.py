@@ -56,7 +56,7 @@ def check_code() -> Response:
     Checks without consuming the code; a wrong code still counts as an attempt.
     """
     args = load(schemas.CodeSchema(), json_body())
-    codes.verify(args["account"], args["code"], use=codes.REGISTER, ip=client_ip(), now=clock.now(), consume=False)
+    codes.check(args["account"], args["code"], use=codes.REGISTER, ip=client_ip(), now=clock.now())
     return ok({})
 
 
