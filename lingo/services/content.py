@@ -12,19 +12,26 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import current_app
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Faq, FeedbackCategory
+from ..settings import current as settings
+from . import pages
+from .pages import Listing, Page, PageRequest
 
 T = TypeVar("T")
+
+#: Every FAQ entry, in the order they were written.
+FAQS: Listing[Faq] = Listing(select(Faq).order_by(Faq.id))
+#: Every feedback category, in the order they were made.
+CATEGORIES: Listing[FeedbackCategory] = Listing(select(FeedbackCategory).order_by(FeedbackCategory.id))
 
 
 def stamps(now: datetime) -> dict[str, Any]:
     """``app_id`` (config ``APP_ID``), ``created_at`` and ``updated_at`` for a new record."""
-    return {"app_id": current_app.config["APP_ID"], "created_at": now, "updated_at": now}
+    return {"app_id": settings().app_id, "created_at": now, "updated_at": now}
 
 
 def get_or_404(model: type[T], record_id: int) -> T:
@@ -73,11 +80,19 @@ def delete_record(model: type, record_id: int) -> None:
     db.session.commit()
 
 
-def faq_query() -> Select:
-    """Every FAQ entry, in the order they were written."""
-    return select(Faq).order_by(Faq.id)
+def faq(faq_id: int) -> Faq:
+    """One FAQ entry.
+
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    return get_or_404(Faq, faq_id)
 
 
-def category_query() -> Select:
-    """Every feedback category, in the order they were made."""
-    return select(FeedbackCategory).order_by(FeedbackCategory.id)
+def faq_page(request: PageRequest) -> Page[Faq]:
+    """A page of every FAQ entry, in the order they were written."""
+    return pages.fetch(FAQS, request)
+
+
+def category_page(request: PageRequest) -> Page[FeedbackCategory]:
+    """A page of every feedback category, in the order they were made."""
+    return pages.fetch(CATEGORIES, request)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, Table, bindparam, update
 
 from ..errors import DomainError, Error
 from ..extensions import db
@@ -17,6 +17,18 @@ from ..models import Enterprise, EnterpriseApplication, User
 from ..models.enterprise import APPLICATION_APPROVED, APPLICATION_PENDING, APPLICATION_REFUSED
 from . import accounts
 from .identity import Account
+
+_applications = cast(Table, EnterpriseApplication.__table__)
+
+#: Decide the application ``:application_id`` (``:decision``, at ``:now``) when it is still pending.
+DECIDE_PENDING = (
+    update(_applications)
+    .where(_applications.c.id == bindparam("application_id"), _applications.c.state == APPLICATION_PENDING)
+    .values(
+        state=bindparam("decision", type_=_applications.c.state.type),
+        updated_at=bindparam("now", type_=_applications.c.updated_at.type),
+    )
+)
 
 
 def create_enterprise(name: str, *, now: datetime) -> Enterprise:
@@ -64,12 +76,7 @@ def decide_application(application_id: int, *, approve: bool, now: datetime) -> 
     :raises DomainError: ``NOT_FOUND`` when there is no such pending application.
     """
     state = APPLICATION_APPROVED if approve else APPLICATION_REFUSED
-    decided = db.session.execute(
-        update(EnterpriseApplication)
-        .where(EnterpriseApplication.id == application_id, EnterpriseApplication.state == APPLICATION_PENDING)
-        .values(state=state, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    decided = db.session.execute(DECIDE_PENDING, {"application_id": application_id, "decision": state, "now": now})
     if cast("CursorResult[Any]", decided).rowcount != 1:  # an UPDATE: its Result is a CursorResult
         db.session.rollback()
         raise DomainError(Error.NOT_FOUND, f"no pending application {application_id}")

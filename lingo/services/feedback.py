@@ -3,41 +3,80 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 
 from ..errors import DomainError, Error, invalid
 from ..extensions import db
 from ..models import Feedback, FeedbackCategory, FeedbackReply, User
 from ..models.content import FEEDBACK_REPLIED
+from ..settings import current as settings
+from . import pages
 from .content import get_or_404, stamps
+from .pages import Listing, Page, PageRequest
+
+_feedbacks = cast(Table, Feedback.__table__)
+_replies = cast(Table, FeedbackReply.__table__)
+_users = cast(Table, User.__table__)
+
+#: Lock the row of the user ``:user_id`` until the transaction ends.
+LOCK_USER = select(_users.c.id).where(_users.c.id == bindparam("user_id")).with_for_update()
+#: How many feedback items the user ``:user_id`` has.
+FEEDBACK_COUNT = select(func.count(_feedbacks.c.id)).where(_feedbacks.c.user_id == bindparam("user_id"))
+#: The feedback of the user ``:user_id``, newest first, as rows of the table's columns (no ORM objects).
+OWN_FEEDBACK: Listing[Any] = Listing(
+    select(_feedbacks).where(_feedbacks.c.user_id == bindparam("user_id")).order_by(_feedbacks.c.id.desc())
+)
+#: Delete every reply to the feedback ``:feedback_id``.
+DELETE_REPLIES = delete(_replies).where(_replies.c.feedback_id == bindparam("feedback_id"))
+#: The latest reply to the feedback ``:feedback_id``.
+LATEST_REPLY = (
+    select(FeedbackReply)
+    .where(FeedbackReply.feedback_id == bindparam("feedback_id"))
+    .order_by(FeedbackReply.id.desc())
+    .limit(1)
+)
+#: Mark every unread reply to the feedback ``:answered`` read at ``:now`` (an UPDATE's
+#: bind parameters cannot be named after the table's columns).
+MARK_REPLIES_READ = (
+    update(_replies)
+    .where(_replies.c.feedback_id == bindparam("answered"), _replies.c.is_read.is_(False))
+    .values(is_read=True, updated_at=bindparam("now", type_=_replies.c.updated_at.type))
+)
+#: How many replies to the feedback of the user ``:user_id`` are unread.
+UNREAD_REPLY_COUNT = (
+    select(func.count(_replies.c.id))
+    .join(_feedbacks, _replies.c.feedback_id == _feedbacks.c.id)
+    .where(_feedbacks.c.user_id == bindparam("user_id"), _replies.c.is_read.is_(False))
+)
 
 
 def lock_user(user_id: int) -> None:
-    """Lock the user's row until the transaction ends.
+    """Lock the user's row until the transaction ends (does not commit).
 
     A per-user cap is a count followed by an insert: without the lock,
     parallel requests of one user would all count the same number and all
     insert. The count must be a statement of its own after this one, so that
     it reads what the request that held the lock committed.
     """
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    db.session.execute(LOCK_USER, {"user_id": user_id})
 
 
 def file_feedback(
-    user_id: int, content: str, *, category_id: int | None, contact_phone: str, now: datetime, limit: int
+    user_id: int, content: str, *, category_id: int | None, contact_phone: str, now: datetime
 ) -> Feedback:
-    """File a user's feedback; a user has at most ``limit`` feedback items at once. Commits.
+    """File a user's feedback; a user has at most ``FEEDBACK_PER_USER_MAX`` items at once. Commits.
 
     :raises DomainError: ``INVALID_INPUT`` when ``category_id`` names no category;
-        ``FORBIDDEN`` when the user already has ``limit`` items (deleting one
+        ``FORBIDDEN`` when the user already has that many items (deleting one
         frees a place).
     """
+    limit = settings().feedback_per_user_max
     if category_id is not None and db.session.get(FeedbackCategory, category_id) is None:
         raise invalid(["body", "feedback_category_id"], "Feedback category does not exist")
     lock_user(user_id)
-    filed = db.session.execute(select(func.count(Feedback.id)).where(Feedback.user_id == user_id)).scalar_one()
+    filed = db.session.execute(FEEDBACK_COUNT, {"user_id": user_id}).scalar_one()
     if filed >= limit:
         db.session.rollback()
         # FORBIDDEN: the platform table has no quota code; 10003 (403) says
@@ -56,14 +95,13 @@ def file_feedback(
     return feedback
 
 
-@lru_cache(maxsize=1)
-def own_feedback_query() -> Select:
-    """The feedback of the user ``:user_id``, newest first, as rows of the table's columns.
+def own_page(user_id: int, request: PageRequest) -> Page[Any]:
+    """A page of the user's own feedback, newest first.
 
-    Built once (a bind parameter for the user); rows, not ORM objects.
+    Each item is a row of the ``feedbacks`` table's columns (attributes named
+    as on :class:`~lingo.models.Feedback`), not an ORM object.
     """
-    table = Feedback.__table__
-    return select(table).where(table.c.user_id == bindparam("user_id")).order_by(table.c.id.desc())
+    return pages.fetch(OWN_FEEDBACK, request, {"user_id": user_id})
 
 
 def own_feedback(user_id: int, feedback_id: int) -> Feedback:
@@ -83,7 +121,7 @@ def delete_own_feedback(user_id: int, feedback_id: int) -> None:
     :raises DomainError: ``NOT_FOUND`` (also for someone else's feedback).
     """
     feedback = own_feedback(user_id, feedback_id)
-    db.session.execute(delete(FeedbackReply).where(FeedbackReply.feedback_id == feedback.id))
+    db.session.execute(DELETE_REPLIES, {"feedback_id": feedback.id})
     db.session.delete(feedback)
     db.session.commit()
 
@@ -94,37 +132,34 @@ def latest_reply(user_id: int, feedback_id: int) -> FeedbackReply:
     :raises DomainError: ``NOT_FOUND`` when the feedback is not theirs or has no reply.
     """
     own_feedback(user_id, feedback_id)
-    reply = db.session.execute(
-        select(FeedbackReply).where(FeedbackReply.feedback_id == feedback_id).order_by(FeedbackReply.id.desc()).limit(1)
-    ).scalar_one_or_none()
+    reply = db.session.execute(LATEST_REPLY, {"feedback_id": feedback_id}).scalar_one_or_none()
     if reply is None:
         raise DomainError(Error.NOT_FOUND)
     return reply
 
 
 def mark_replies_read(user_id: int, feedback_id: int, *, now: datetime) -> None:
-    """Mark every reply to one of the user's own feedback as read. Commits."""
+    """Mark every reply to one of the user's own feedback as read. Commits.
+
+    :raises DomainError: ``NOT_FOUND`` when the feedback is not theirs.
+    """
     own_feedback(user_id, feedback_id)
-    db.session.execute(
-        update(FeedbackReply)
-        .where(FeedbackReply.feedback_id == feedback_id, FeedbackReply.is_read.is_(False))
-        .values(is_read=True, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    db.session.execute(MARK_REPLIES_READ, {"answered": feedback_id, "now": now})
     db.session.commit()
 
 
 def unread_reply_count(user_id: int) -> int:
     """How many replies to the user's feedback they have not read yet."""
-    return db.session.execute(
-        select(func.count(FeedbackReply.id))
-        .join(Feedback, FeedbackReply.feedback_id == Feedback.id)
-        .where(Feedback.user_id == user_id, FeedbackReply.is_read.is_(False))
-    ).scalar_one()
+    return db.session.execute(UNREAD_REPLY_COUNT, {"user_id": user_id}).scalar_one()
 
 
-def feedback_query(*, status: int | None = None, category_id: int | None = None, user_id: int | None = None) -> Select:
-    """Everyone's feedback for managers, newest first, optionally filtered."""
+def page(
+    request: PageRequest, *, status: int | None = None, category_id: int | None = None, user_id: int | None = None
+) -> Page[Feedback]:
+    """A page of everyone's feedback for managers, newest first, optionally filtered.
+
+    The statement depends on which filters are given: it is built per call.
+    """
     query = select(Feedback).order_by(Feedback.id.desc())
     if status is not None:
         query = query.where(Feedback.feedback_status == status)
@@ -132,7 +167,7 @@ def feedback_query(*, status: int | None = None, category_id: int | None = None,
         query = query.where(Feedback.feedback_category_id == category_id)
     if user_id is not None:
         query = query.where(Feedback.user_id == user_id)
-    return query
+    return pages.fetch(Listing(query), request)
 
 
 def reply(feedback_id: int, manager_id: int, content: str, *, now: datetime) -> FeedbackReply:

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Table, or_, select
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import User
 from ..models.user import ROLE_MANAGER, ROLE_USER
-from . import accounts, passwords, sessions
+from . import accounts, pages, passwords, sessions
 from .content import get_or_404
 from .identity import Account
+from .pages import Listing, Page, PageRequest
 
 ROLES = (ROLE_USER, ROLE_MANAGER)
+
+_users = cast(Table, User.__table__)
+
+#: Every user, newest first.
+USERS: Listing[User] = Listing(select(User).order_by(User.id.desc()))
+#: The ids of the active managers, their rows locked until the transaction ends.
+LOCK_ACTIVE_MANAGERS = (
+    select(_users.c.id).where(_users.c.role == ROLE_MANAGER, _users.c.is_active.is_(True)).with_for_update()
+)
+
+#: Why the last active manager cannot be disabled or demoted (shown by the admin API and the CLI).
+LAST_MANAGER = "至少要保留一个启用的管理员: 不能停用或降级最后一个启用的管理员"
 
 
 def create_manager(account: Account, password: str, *, now: datetime) -> User:
@@ -37,45 +51,45 @@ def require_manager(user: User) -> User:
     return user
 
 
-def users_query(search: str = "") -> Select:
-    """Every user, newest first; ``search`` matches part of the phone, email or nickname."""
-    query = select(User).order_by(User.id.desc())
-    term = search.strip()
-    if term:
-        query = query.where(
-            or_(
-                User.phone.contains(term, autoescape=True),
-                User.e164.contains(term, autoescape=True),
-                User.email.contains(term.lower(), autoescape=True),
-                User.nickname.contains(term, autoescape=True),
-            )
-        )
-    return query
+def get_user(user_id: int) -> User:
+    """One user, as a manager looks them up.
 
-
-#: Why the last active manager cannot be disabled or demoted (shown by the admin API and the CLI).
-LAST_MANAGER = "至少要保留一个启用的管理员: 不能停用或降级最后一个启用的管理员"
-
-
-def keep_an_active_manager(user: User) -> None:
-    """Refuse to take ``user`` out of the active managers when nobody else is one.
-
-    Called before ``user`` is disabled or demoted. The rows of the active
-    managers are locked (``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already
-    serialises writers) and the decision is taken on those fresh rows, not on
-    ``user`` as loaded earlier: two managers disabling each other at the same
-    moment cannot both succeed and leave nobody to run the admin API.
-
-    :raises DomainError: ``FORBIDDEN`` when ``user`` is the last active manager.
+    :raises DomainError: ``NOT_FOUND``.
     """
-    active = (
-        db.session.execute(select(User.id).where(User.role == ROLE_MANAGER, User.is_active.is_(True)).with_for_update())
-        .scalars()
-        .all()
+    return get_or_404(User, user_id)
+
+
+def users_page(search: str, request: PageRequest) -> Page[User]:
+    """A page of every user, newest first; ``search`` matches part of the phone, email or nickname.
+
+    A search is built per call (its terms are escaped into the statement); the
+    whole list is a statement built once.
+    """
+    term = search.strip()
+    if not term:
+        return pages.fetch(USERS, request)
+    query = USERS.statement.where(
+        or_(
+            User.phone.contains(term, autoescape=True),
+            User.e164.contains(term, autoescape=True),
+            User.email.contains(term.lower(), autoescape=True),
+            User.nickname.contains(term, autoescape=True),
+        )
     )
-    if list(active) == [user.id]:
-        db.session.rollback()
-        raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
+    return pages.fetch(Listing(query), request)
+
+
+def is_last_active_manager(user: User) -> bool:
+    """Whether taking ``user`` out of the active managers would leave nobody to run the admin API.
+
+    Locks the rows of the active managers until the transaction ends
+    (``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already serialises writers)
+    and decides on those fresh rows, not on ``user`` as loaded earlier: two
+    managers disabling each other at the same moment cannot both succeed.
+    Does not commit or roll back: the caller does.
+    """
+    active = db.session.execute(LOCK_ACTIVE_MANAGERS).scalars().all()
+    return list(active) == [user.id]
 
 
 def set_role(user: User, role: int, *, now: datetime) -> User:
@@ -86,11 +100,19 @@ def set_role(user: User, role: int, *, now: datetime) -> User:
     """
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
-    if role != ROLE_MANAGER:
-        keep_an_active_manager(user)
+    if role != ROLE_MANAGER and is_last_active_manager(user):
+        db.session.rollback()
+        raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
     user.role, user.updated_at = role, now
     db.session.commit()
     return user
+
+
+def _change_active(user: User, active: bool, *, now: datetime) -> None:
+    """Enable or disable ``user``; disabling revokes every session they have (does not commit)."""
+    user.is_active, user.updated_at = active, now
+    if not active:
+        sessions.revoke_user_sessions(user.id, now=now)
 
 
 def set_active(user: User, active: bool, *, now: datetime) -> User:
@@ -99,22 +121,26 @@ def set_active(user: User, active: bool, *, now: datetime) -> User:
 
     :raises DomainError: ``FORBIDDEN`` when disabling the last active manager.
     """
-    if not active:
-        keep_an_active_manager(user)
-    user.is_active, user.updated_at = active, now
-    if not active:
-        sessions.revoke_user_sessions(user.id, now=now)
+    if not active and is_last_active_manager(user):
+        db.session.rollback()
+        raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
+    _change_active(user, active, now=now)
     db.session.commit()
     return user
 
 
 def manage_user(manager: User, user_id: int, *, active: bool, now: datetime) -> User:
-    """A manager enables or disables a user (never themselves). Commits.
+    """A manager enables or disables a user (never themselves), as :func:`set_active` does. Commits.
 
     :raises DomainError: ``NOT_FOUND``; ``FORBIDDEN`` for their own account or
-        for the last active manager (see :func:`keep_an_active_manager`).
+        for the last active manager (see :func:`is_last_active_manager`).
     """
-    user = get_or_404(User, user_id)
+    user = get_user(user_id)
     if user.id == manager.id:
         raise DomainError(Error.FORBIDDEN, "不能停用或启用自己的账号")
-    return set_active(user, active, now=now)
+    if not active and is_last_active_manager(user):
+        db.session.rollback()
+        raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
+    _change_active(user, active, now=now)
+    db.session.commit()
+    return user

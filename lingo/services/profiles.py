@@ -12,13 +12,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import User
+from ..settings import current as settings
 
 #: The fields a person may change, in the order they are checked.
 FIELDS = ("nickname", "avatar", "gender", "birthday", "address")
@@ -33,8 +31,7 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def local_today(now: datetime) -> date:
     """Today's date in ``TIMEZONE`` for a naive-UTC ``now``."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return now.replace(tzinfo=UTC).astimezone(zone).date()
+    return now.replace(tzinfo=UTC).astimezone(settings().timezone).date()
 
 
 #: Bidirectional embeddings and overrides (U+202A–U+202E) and isolates

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import Table, bindparam, exists, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import DomainError, Error, invalid
@@ -19,44 +20,100 @@ from ..extensions import db
 from ..models import PushBinding, PushHidden, PushMessage, PushRecipient, User
 from ..models.content import PUSH_FAILED, PUSH_PENDING, PUSH_SCOPE_ALL, PUSH_SCOPE_USERS, PUSH_SENT
 from ..senders.push import PushNotice, PushSender
+from ..settings import current as settings
+from . import pages
 from .content import stamps
 from .feedback import lock_user
+from .pages import Listing, Page, PageRequest
 
 log = logging.getLogger("lingo.push")
 
 CLIENT_TYPES = ("android", "ios")
 
+_bindings = cast(Table, PushBinding.__table__)
+_messages = cast(Table, PushMessage.__table__)
+_recipients = cast(Table, PushRecipient.__table__)
+_hidden = cast(Table, PushHidden.__table__)
+_users = cast(Table, User.__table__)
 
-def _check_binding_cap(user_id: int, client_id: str, limit: int) -> None:
-    """Refuse one more binding when the user already has ``limit`` other devices bound.
+#: The binding of the device ``:client_id`` (whoever it is bound to).
+BINDING_OF_CLIENT = select(PushBinding).where(PushBinding.client_id == bindparam("client_id"))
+#: The binding of the device ``:client_id`` when it is bound to the user ``:user_id``.
+OWN_BINDING = select(PushBinding).where(
+    PushBinding.client_id == bindparam("client_id"), PushBinding.user_id == bindparam("user_id")
+)
+#: How many devices other than ``:client_id`` the user ``:user_id`` has bound.
+OTHER_BINDINGS_COUNT = select(func.count(_bindings.c.id)).where(
+    _bindings.c.user_id == bindparam("user_id"), _bindings.c.client_id != bindparam("client_id")
+)
+
+#: A push is in the log of the user ``:user_id`` when addressed to them (to everyone,
+#: or to a list naming them) and not hidden by them.
+VISIBLE_TO = (
+    or_(
+        _messages.c.push_scope == PUSH_SCOPE_ALL,
+        exists().where(_recipients.c.push_id == _messages.c.id, _recipients.c.user_id == bindparam("user_id")),
+    ),
+    ~exists().where(_hidden.c.push_id == _messages.c.id, _hidden.c.user_id == bindparam("user_id")),
+)
+#: The push log of the user ``:user_id``, newest first.
+VISIBLE_PUSHES: Listing[PushMessage] = Listing(select(PushMessage).where(*VISIBLE_TO).order_by(PushMessage.id.desc()))
+#: The push ``:push_id`` when it is in the log of the user ``:user_id``.
+VISIBLE_PUSH = select(PushMessage).where(PushMessage.id == bindparam("push_id"), *VISIBLE_TO)
+#: How many pushes the log of the user ``:user_id`` has.
+VISIBLE_COUNT = select(func.count(_messages.c.id)).where(*VISIBLE_TO)
+#: How many pushes the log of the user ``:user_id`` has that are not among ``:seen_ids``.
+UNSEEN_COUNT = VISIBLE_COUNT.where(_messages.c.id.not_in(bindparam("seen_ids", expanding=True)))
+#: The ids of the pushes in the log of the user ``:user_id``.
+VISIBLE_IDS = select(_messages.c.id).where(*VISIBLE_TO)
+#: The ids among ``:push_ids`` of pushes in the log of the user ``:user_id``.
+VISIBLE_IDS_AMONG = VISIBLE_IDS.where(_messages.c.id.in_(bindparam("push_ids", expanding=True)))
+#: Hide the push ``:push_id`` from the log of the user ``:user_id``.
+HIDE = insert(_hidden)
+#: Every push managers sent, newest first.
+ALL_PUSHES: Listing[PushMessage] = Listing(select(PushMessage).order_by(PushMessage.id.desc()))
+
+#: The ids among ``:user_ids`` of users who exist.
+EXISTING_USER_IDS = select(_users.c.id).where(_users.c.id.in_(bindparam("user_ids", expanding=True)))
+#: The devices that receive a push to everyone: switched on, of active users.
+RECEIVING_CLIENT_IDS = (
+    select(_bindings.c.client_id)
+    .join(_users, _bindings.c.user_id == _users.c.id)
+    .where(_bindings.c.switch.is_(True), _users.c.is_active.is_(True))
+    .order_by(_bindings.c.id)
+)
+#: The devices of the users ``:user_ids`` that receive a push to them.
+RECEIVING_CLIENT_IDS_OF = RECEIVING_CLIENT_IDS.where(_bindings.c.user_id.in_(bindparam("user_ids", expanding=True)))
+
+
+def _binding_cap_reached(user_id: int, client_id: str, limit: int) -> bool:
+    """Whether the user already has ``limit`` devices bound other than ``client_id`` (locks the user's row).
 
     ``client_id`` itself is not counted: when a parallel request of the same
     user bound it a moment ago, binding it again stays allowed.
+    """
+    lock_user(user_id)
+    bound = db.session.execute(OTHER_BINDINGS_COUNT, {"user_id": user_id, "client_id": client_id}).scalar_one()
+    return bool(bound >= limit)
+
+
+def bind(user_id: int, client_id: str, client_type: str, *, now: datetime) -> PushBinding:
+    """Bind a device's push ``client_id`` to the user; a bound id moves to this user. Commits.
+
+    A user has at most ``PUSH_BINDINGS_PER_USER_MAX`` bindings; binding an id
+    they already have again is always allowed.
 
     :raises DomainError: ``FORBIDDEN`` (platform 10003, 403: "this user may
         not do this"; the platform table has no quota code, and a 429 would
-        invite retries that cannot succeed).
+        invite retries that cannot succeed) when one more binding would pass
+        the cap.
     """
-    lock_user(user_id)
-    bound = db.session.execute(
-        select(func.count(PushBinding.id)).where(PushBinding.user_id == user_id, PushBinding.client_id != client_id)
-    ).scalar_one()
-    if bound >= limit:
-        db.session.rollback()
-        raise DomainError(Error.FORBIDDEN, f"绑定的设备数量已达上限 ({limit} 台)")
-
-
-def bind(user_id: int, client_id: str, client_type: str, *, now: datetime, limit: int) -> PushBinding:
-    """Bind a device's push ``client_id`` to the user; a bound id moves to this user. Commits.
-
-    A user has at most ``limit`` bindings; binding an id they already have
-    again is always allowed.
-
-    :raises DomainError: ``FORBIDDEN`` when one more binding would pass ``limit``.
-    """
-    binding = db.session.execute(select(PushBinding).where(PushBinding.client_id == client_id)).scalar_one_or_none()
+    binding = db.session.execute(BINDING_OF_CLIENT, {"client_id": client_id}).scalar_one_or_none()
     if binding is None or binding.user_id != user_id:
-        _check_binding_cap(user_id, client_id, limit)
+        limit = settings().push_bindings_per_user_max
+        if _binding_cap_reached(user_id, client_id, limit):
+            db.session.rollback()
+            raise DomainError(Error.FORBIDDEN, f"绑定的设备数量已达上限 ({limit} 台)")
     if binding is None:
         binding = PushBinding(user_id=user_id, client_id=client_id, client_type=client_type, switch=True, **stamps(now))
         try:
@@ -64,7 +121,7 @@ def bind(user_id: int, client_id: str, client_type: str, *, now: datetime, limit
                 db.session.add(binding)
         except IntegrityError:
             # bound by a concurrent request a moment ago: take it over below
-            binding = db.session.execute(select(PushBinding).where(PushBinding.client_id == client_id)).scalar_one()
+            binding = db.session.execute(BINDING_OF_CLIENT, {"client_id": client_id}).scalar_one()
     if (binding.user_id, binding.client_type) != (user_id, client_type):
         binding.user_id, binding.client_type, binding.updated_at = user_id, client_type, now
     db.session.commit()
@@ -76,9 +133,7 @@ def own_binding(user_id: int, client_id: str) -> PushBinding:
 
     :raises DomainError: ``NOT_FOUND`` when unbound or bound to someone else.
     """
-    binding = db.session.execute(
-        select(PushBinding).where(PushBinding.client_id == client_id, PushBinding.user_id == user_id)
-    ).scalar_one_or_none()
+    binding = db.session.execute(OWN_BINDING, {"client_id": client_id, "user_id": user_id}).scalar_one_or_none()
     if binding is None:
         raise DomainError(Error.NOT_FOUND)
     return binding
@@ -95,19 +150,9 @@ def set_switch(user_id: int, client_id: str, on: bool, *, now: datetime) -> Push
     return binding
 
 
-def _addressed_to(user_id: int) -> ColumnElement[bool]:
-    recipient = exists().where(PushRecipient.push_id == PushMessage.id, PushRecipient.user_id == user_id)
-    return or_(PushMessage.push_scope == PUSH_SCOPE_ALL, recipient)
-
-
-def _visible_to(user_id: int) -> list[ColumnElement[bool]]:
-    hidden = exists().where(PushHidden.push_id == PushMessage.id, PushHidden.user_id == user_id)
-    return [_addressed_to(user_id), ~hidden]
-
-
-def visible_query(user_id: int) -> Select:
-    """The user's push log: pushes addressed to them that they have not hidden, newest first."""
-    return select(PushMessage).where(*_visible_to(user_id)).order_by(PushMessage.id.desc())
+def visible_page(user_id: int, request: PageRequest) -> Page[PushMessage]:
+    """A page of the user's push log: pushes addressed to them that they have not hidden, newest first."""
+    return pages.fetch(VISIBLE_PUSHES, request, {"user_id": user_id})
 
 
 def visible_push(user_id: int, push_id: int) -> PushMessage:
@@ -115,9 +160,7 @@ def visible_push(user_id: int, push_id: int) -> PushMessage:
 
     :raises DomainError: ``NOT_FOUND`` when it does not exist, was not addressed to them or was hidden.
     """
-    push = db.session.execute(
-        select(PushMessage).where(PushMessage.id == push_id, *_visible_to(user_id))
-    ).scalar_one_or_none()
+    push = db.session.execute(VISIBLE_PUSH, {"push_id": push_id, "user_id": user_id}).scalar_one_or_none()
     if push is None:
         raise DomainError(Error.NOT_FOUND)
     return push
@@ -125,11 +168,10 @@ def visible_push(user_id: int, push_id: int) -> PushMessage:
 
 def unseen_count(user_id: int, seen_ids: Iterable[int]) -> int:
     """How many pushes of the user's log are not among ``seen_ids``."""
-    query = select(func.count(PushMessage.id)).where(*_visible_to(user_id))
     seen = sorted(set(seen_ids))
     if seen:
-        query = query.where(PushMessage.id.not_in(seen))
-    return db.session.execute(query).scalar_one()
+        return db.session.execute(UNSEEN_COUNT, {"user_id": user_id, "seen_ids": seen}).scalar_one()
+    return db.session.execute(VISIBLE_COUNT, {"user_id": user_id}).scalar_one()
 
 
 def hide(user_id: int, push_ids: Iterable[int] | None) -> int:
@@ -139,17 +181,18 @@ def hide(user_id: int, push_ids: Iterable[int] | None) -> int:
 
     :returns: how many pushes were hidden.
     """
-    query = select(PushMessage.id).where(*_visible_to(user_id))
-    if push_ids is not None:
+    if push_ids is None:
+        found = db.session.execute(VISIBLE_IDS, {"user_id": user_id})
+    else:
         wanted = sorted(set(push_ids))
         if not wanted:
             return 0
-        query = query.where(PushMessage.id.in_(wanted))
+        found = db.session.execute(VISIBLE_IDS_AMONG, {"user_id": user_id, "push_ids": wanted})
     hidden = 0
-    for push_id in db.session.execute(query).scalars().all():
+    for push_id in found.scalars().all():
         try:
             with db.session.begin_nested():
-                db.session.add(PushHidden(push_id=push_id, user_id=user_id))
+                db.session.execute(HIDE, {"push_id": push_id, "user_id": user_id})
             hidden += 1
         except IntegrityError:
             pass  # hidden by a concurrent request
@@ -157,21 +200,18 @@ def hide(user_id: int, push_ids: Iterable[int] | None) -> int:
     return hidden
 
 
-def all_pushes_query() -> Select:
-    """Every push managers sent, newest first."""
-    return select(PushMessage).order_by(PushMessage.id.desc())
+def all_page(request: PageRequest) -> Page[PushMessage]:
+    """A page of every push managers sent, newest first."""
+    return pages.fetch(ALL_PUSHES, request)
 
 
 def _client_ids(push: PushMessage, user_ids: list[int]) -> list[str]:
-    query = (
-        select(PushBinding.client_id)
-        .join(User, PushBinding.user_id == User.id)
-        .where(PushBinding.switch.is_(True), User.is_active.is_(True))
-        .order_by(PushBinding.id)
-    )
+    """The devices ``push`` goes to: every receiving device, or those of ``user_ids`` for a scope-1 push."""
     if push.push_scope == PUSH_SCOPE_USERS:
-        query = query.where(PushBinding.user_id.in_(user_ids))
-    return list(db.session.execute(query).scalars().all())
+        found = db.session.execute(RECEIVING_CLIENT_IDS_OF, {"user_ids": user_ids})
+    else:
+        found = db.session.execute(RECEIVING_CLIENT_IDS)
+    return list(found.scalars().all())
 
 
 def send(
@@ -181,13 +221,14 @@ def send(
 
     ``user_ids`` ``None`` pushes to everyone (scope 0); a list pushes to those
     users (scope 1). ``push_status`` becomes 1 when the sender took it, 2 when
-    it failed (the failure is logged, never raised). Commits.
+    it failed (the failure is logged, never raised). Commits (the push once
+    recorded, then its status).
 
     :raises DomainError: ``INVALID_INPUT`` when a listed user does not exist.
     """
     targets = sorted(set(user_ids)) if user_ids is not None else []
     if targets:
-        found = set(db.session.execute(select(User.id).where(User.id.in_(targets))).scalars())
+        found = set(db.session.execute(EXISTING_USER_IDS, {"user_ids": targets}).scalars())
         missing = [uid for uid in targets if uid not in found]
         if missing:
             raise invalid(["body", "user_ids"], f"No such users: {missing[:10]}")

@@ -12,8 +12,8 @@ from ... import clock
 from ...models import Faq, FeedbackCategory, User
 from ...senders import push_sender
 from ...services import content, feedback, managers, pushes
-from ...web import guard, records
-from ...web.pagination import paginate
+from ...services.pages import Page, PageRequest
+from ...web import guard, pagination, records
 from ...web.parsing import check_text, json_body, load
 from ...web.query import record_id
 from ...web.records import timestamp
@@ -49,12 +49,16 @@ def _query(schema: Schema) -> dict[str, Any]:
 
 
 def _crud(
-    name: str, model: type, schema: type[Schema], query: Callable[[], Any], render: Callable[[Any], dict[str, Any]]
+    name: str,
+    model: type,
+    schema: type[Schema],
+    page: Callable[[PageRequest], Page[Any]],
+    render: Callable[[Any], dict[str, Any]],
 ) -> None:
     """Register list / create / read / update / delete routes for one kind of record under ``/api/admin/<name>``."""
 
     def listing() -> Response:
-        return ok(paginate(query(), render))
+        return ok(pagination.render(page(pagination.page_request()), render))
 
     def make() -> Response:
         return ok(render(content.create_record(model, _body(schema()), now=clock.now())))
@@ -78,15 +82,15 @@ def _crud(
 
 
 # /api/admin/faqs and /api/admin/feedback_categories: GET, POST, GET/PUT/PATCH/DELETE /<id>
-_crud("faqs", Faq, schemas.FaqSchema, content.faq_query, records.faq)
-_crud("feedback_categories", FeedbackCategory, schemas.CategorySchema, content.category_query, records.category)
+_crud("faqs", Faq, schemas.FaqSchema, content.faq_page, records.faq)
+_crud("feedback_categories", FeedbackCategory, schemas.CategorySchema, content.category_page, records.category)
 
 
 @bp.get("/feedbacks")
 def feedback_list() -> Response:
     """``GET /api/admin/feedbacks?status&category_id&user_id&page_no&page_size``: everyone's feedback, newest first."""
     filters = _query(schemas.FeedbackFilterSchema())
-    return ok(paginate(feedback.feedback_query(**filters), records.feedback))
+    return ok(pagination.render(feedback.page(pagination.page_request(), **filters), records.feedback))
 
 
 @bp.post("/feedbacks/<raw_id>/reply")
@@ -100,7 +104,7 @@ def feedback_reply(raw_id: str) -> Response:
 @bp.get("/pushes")
 def push_list() -> Response:
     """``GET /api/admin/pushes?page_no&page_size``: every push sent, newest first, with ``push_status``."""
-    return ok(paginate(pushes.all_pushes_query(), records.push))
+    return ok(pagination.render(pushes.all_page(pagination.page_request()), records.push))
 
 
 @bp.post("/pushes")
@@ -119,13 +123,14 @@ def push_send() -> Response:
 @bp.get("/users")
 def user_list() -> Response:
     """``GET /api/admin/users?q&page_no&page_size``: users, newest first; ``q`` matches phone, email or nickname."""
-    return ok(paginate(managers.users_query(_query(schemas.UserSearchSchema())["q"]), user_record))
+    search = _query(schemas.UserSearchSchema())["q"]
+    return ok(pagination.render(managers.users_page(search, pagination.page_request()), user_record))
 
 
 @bp.get("/users/<raw_id>")
 def user_read(raw_id: str) -> Response:
     """``GET /api/admin/users/{id}``: one user."""
-    return ok(user_record(content.get_or_404(User, record_id(raw_id))))
+    return ok(user_record(managers.get_user(record_id(raw_id))))
 
 
 @bp.put("/users/<raw_id>/active")

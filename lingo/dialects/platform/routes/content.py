@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response
 
 from .... import clock
-from ....models import Faq
 from ....services import content, feedback
-from ....web import guard, records
-from ....web.pagination import paginate
+from ....web import guard, pagination, records
 from ....web.parsing import json_body, load
 from ....web.query import record_id
 from .. import bp
@@ -20,21 +18,21 @@ from ..schemas import FeedbackSchema
 def faq_list() -> Response:
     """``GET /api/faq?page_no&page_size``: a page of FAQ entries."""
     guard.current_user_id()
-    return ok(paginate(content.faq_query(), records.faq))
+    return ok(pagination.render(content.faq_page(pagination.page_request()), records.faq))
 
 
 @bp.get("/api/faq/<raw_id>")
 def faq_detail(raw_id: str) -> Response:
     """``GET /api/faq/{id}``: one FAQ entry (10001 when there is none)."""
     guard.current_user_id()
-    return ok(records.faq(content.get_or_404(Faq, record_id(raw_id))))
+    return ok(records.faq(content.faq(record_id(raw_id))))
 
 
 @bp.get("/api/feedback_category")
 def feedback_categories() -> Response:
     """``GET /api/feedback_category?page_no&page_size``: a page of feedback categories."""
     guard.current_user_id()
-    return ok(paginate(content.category_query(), records.category))
+    return ok(pagination.render(content.category_page(pagination.page_request()), records.category))
 
 
 @bp.post("/api/feedback")
@@ -51,7 +49,6 @@ def feedback_file() -> Response:
         category_id=args["feedback_category_id"],
         contact_phone=args["contact_phone"],
         now=clock.now(),
-        limit=current_app.config["FEEDBACK_PER_USER_MAX"],
     )
     return ok(records.feedback(filed))
 
@@ -60,7 +57,7 @@ def feedback_file() -> Response:
 def feedback_list() -> Response:
     """``GET /api/feedback?page_no&page_size``: the user's own feedback, newest first."""
     user_id = guard.current_user_id()
-    return ok(paginate(feedback.own_feedback_query(), records.feedback, {"user_id": user_id}))
+    return ok(pagination.render(feedback.own_page(user_id, pagination.page_request()), records.feedback))
 
 
 @bp.delete("/api/feedback/<raw_id>")

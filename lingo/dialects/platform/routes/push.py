@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from .... import clock
 from ....services import feedback, pushes
-from ....web import guard, records
-from ....web.pagination import paginate
+from ....web import guard, pagination, records
 from ....web.parsing import json_body, load
 from ....web.query import id_list, record_id
 from .. import bp
@@ -23,13 +22,7 @@ def push_bind() -> Response:
     """
     user_id = guard.current_user_id()
     args = load(BindSchema(), json_body())
-    binding = pushes.bind(
-        user_id,
-        args["client_id"],
-        args["client_type"],
-        now=clock.now(),
-        limit=current_app.config["PUSH_BINDINGS_PER_USER_MAX"],
-    )
+    binding = pushes.bind(user_id, args["client_id"], args["client_type"], now=clock.now())
     return ok(records.binding(binding))
 
 
@@ -64,7 +57,7 @@ def message_count() -> Response:
 def push_log() -> Response:
     """``GET /api/push/log?page_no&page_size``: the user's push log, newest first."""
     user_id = guard.current_user_id()
-    return ok(paginate(pushes.visible_query(user_id), records.push))
+    return ok(pagination.render(pushes.visible_page(user_id, pagination.page_request()), records.push))
 
 
 @bp.get("/api/push/log/<raw_id>")

@@ -1,0 +1,97 @@
+"""Pages of a listing: which page is asked for (:class:`PageRequest`), what it holds (:class:`Page`).
+
+A :class:`Listing` is a statement (newest first, say) together with the two
+statements that read one page of it, composed once when the listing is made:
+a listing built at import with bind parameters (``:user_id``) costs nothing
+per request; one whose shape depends on the request (optional filters) is
+made per call. :func:`fetch` runs a listing for one page.
+
+The total rides along with the page rows in one statement (an uncorrelated
+scalar subquery, which the database evaluates once); only a page past the
+end, which has no rows to carry it, costs a second statement that counts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Integer, Select, bindparam, func, inspect, select
+
+from ..extensions import db
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page: ``number`` counts from 1, ``size`` items a page."""
+
+    number: int
+    size: int
+
+    @property
+    def offset(self) -> int:
+        """How many items come before this page."""
+        return (self.number - 1) * self.size
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: its ``items``, the ``total`` of the whole listing, and which page it is."""
+
+    items: Sequence[T]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the listing has (0 when it is empty)."""
+        return math.ceil(self.total / self.size) if self.total else 0
+
+
+class Listing(Generic[T]):
+    """A statement and its page and count statements, composed once.
+
+    The statement selects one ORM entity (each item is an instance) or a
+    table's columns (each item is a row with those columns as attributes: no
+    ORM objects to build, for pages read on hot paths).
+    """
+
+    __slots__ = ("count", "entity", "page", "statement")
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        #: Whether the statement selects an ORM entity (each row leads with an instance).
+        self.entity = _selects_entity(statement)
+        #: ``SELECT count(*)`` of every row of the statement.
+        self.count: Select[Any] = select(func.count()).select_from(statement.order_by(None).subquery())
+        #: The statement's rows from ``:page_offset`` on, at most ``:page_limit``, each with the ``total``.
+        self.page: Select[Any] = (
+            statement.add_columns(self.count.scalar_subquery().label("total"))
+            .limit(bindparam("page_limit", type_=Integer))
+            .offset(bindparam("page_offset", type_=Integer))
+        )
+
+
+def fetch(listing: Listing[T], request: PageRequest, params: Mapping[str, Any] | None = None) -> Page[T]:
+    """Run ``listing`` (with its bind ``params``) for the page ``request`` asks for."""
+    values = {**(params or {}), "page_limit": request.size, "page_offset": request.offset}
+    rows = db.session.execute(listing.page, values).all()
+    if rows:
+        total = int(rows[0].total)
+    elif request.number == 1:
+        total = 0
+    else:
+        total = db.session.execute(listing.count, dict(params or {})).scalar_one()
+    items: list[Any] = [row[0] for row in rows] if listing.entity else list(rows)
+    return Page(items=items, total=total, number=request.number, size=request.size)
+
+
+def _selects_entity(statement: Select[Any]) -> bool:
+    """Whether ``statement`` leads with an ORM entity (rather than a table's columns)."""
+    described = inspect(statement.column_descriptions[0]["expr"], raiseerr=False)
+    return bool(getattr(described, "is_mapper", False) or getattr(described, "is_aliased_class", False))
