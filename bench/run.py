@@ -27,7 +27,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as ``python bench/run.py``, this script sees only bench/: the repository
+# root makes deploy/ports.py (the one free_port, shared with deploy/ and the tests) importable.
+sys.path.insert(0, str(ROOT))
+from deploy.ports import free_port  # noqa: E402
+
 BIN = Path(sys.executable).parent
 LUA = ROOT / "bench" / "case.lua"
 LOADGEN = ROOT / "bench" / "loadgen.py"
@@ -132,13 +136,6 @@ def machine() -> str:
     except (OSError, StopIteration, ValueError):
         ram = "unknown RAM"
     return f"{os.cpu_count()} CPUs ({model}), {ram}, Python {platform.python_version()}"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def load_tool(force_python: bool) -> str:

@@ -30,7 +30,8 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stack import ROOT, TEST_STATUS_PREFIX, Stack, ensure_nginx, free_port  # noqa: E402
+from ports import free_port  # noqa: E402
+from stack import ROOT, TEST_STATUS_PREFIX, Stack, ensure_nginx  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pymysql
 
+from ports import free_port  # deploy/ports.py: the one free_port (see its docstring)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 MARIADBD = "/usr/sbin/mariadbd"
@@ -34,13 +36,6 @@ SAMPLE_PROXY_LOCATION = "    location / {\n"
 #: each with a bare `return`, so its JSON error page can be checked.
 TEST_STATUSES = (404, 408, 429, 500, 503)
 TEST_STATUS_PREFIX = "/_deploy_test/status/"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(what: str, ready, timeout: float = 30.0) -> None:

@@ -4,87 +4,30 @@ never a skip).
 
 The schema is made by ``flask db upgrade`` once per backend; each test gets a
 fresh app and empty tables.
+
+Every fixture is here; the plain helpers they build on (and that tests import)
+are in the ``helpers`` package (``from helpers.<module> import ...``).
 """
 from __future__ import annotations
 
-import os
-import threading
-import uuid
-from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from helpers.apps import app_config
+from helpers.clock import FakeClock
+from helpers.databases import BACKENDS, drop_database, make_database, upgrade
+from helpers.fake_aliyun import FakeAliyun
+from helpers.fake_aliyun import settings as aliyun_settings
+from helpers.fake_tencent import PROXY_VARIABLES, FakeTencent
+from helpers.modern import ModernApi
+from helpers.platform import PlatformApi
+from helpers.providers import ProviderServer
+from helpers.staff import Staff
 from lingo import create_app
 from lingo.extensions import db, limiter
-
-MYSQL_URL = os.environ.get("LINGO_TEST_MYSQL_URL", "").rstrip("/")
-REDIS_URL = os.environ.get("LINGO_TEST_REDIS_URL", "")
-BACKENDS = ["sqlite"] + (["mysql"] if MYSQL_URL else [])
-
-START = datetime(2026, 1, 5, 8, 0, 0)
-
-
-class FakeClock:
-    """A controllable clock: ``advance(seconds)`` instead of ``sleep``."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.current = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.current += timedelta(seconds=seconds)
-
-
-def _mysql_server() -> sa.Engine:
-    return sa.create_engine(MYSQL_URL + "/?charset=utf8mb4", poolclass=sa.pool.NullPool)
-
-
-def make_database(backend: str, tmp_dir: str) -> str:
-    """Create an empty database for ``backend`` and return its URL."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_dir}/lingo-{uuid.uuid4().hex[:8]}.sqlite"
-    name = f"lingo_test_{uuid.uuid4().hex[:12]}"
-    with _mysql_server().connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    return f"{MYSQL_URL}/{name}?charset=utf8mb4"
-
-
-def drop_database(url: str) -> None:
-    """Drop a database made by :func:`make_database` (SQLite files go with tmp)."""
-    if url.startswith("mysql"):
-        name = sa.make_url(url).database
-        with _mysql_server().connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-
-
-def app_config(url: str, **extra: Any) -> dict[str, Any]:
-    """Testing configuration for a database URL."""
-    cfg: dict[str, Any] = {
-        "ENV_NAME": "testing",
-        "DATABASE_URL": url,
-        "RATELIMIT_KEY_PREFIX": f"lingo-test-{uuid.uuid4().hex[:8]}",
-    }
-    if REDIS_URL:
-        cfg["RATELIMIT_STORAGE_URI"] = REDIS_URL
-    cfg.update(extra)
-    return cfg
-
-
-def upgrade(url: str) -> None:
-    """Run ``flask db upgrade`` on ``url`` through the CLI."""
-    app = create_app(app_config(url))
-    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -147,37 +90,13 @@ def outbox(app: Flask) -> Any:
     return app.extensions["lingo.sms"]
 
 
-class ModernApi:
-    """Modern-dialect actions used by many tests (like flaskr's ``AuthActions``)."""
+@pytest.fixture
+def email_outbox(app: Flask) -> Any:
+    """The in-memory email outbox (``MAIL_BACKEND = "outbox"`` in Testing)."""
+    return app.extensions["lingo.email"]
 
-    def __init__(self, client: FlaskClient, outbox: Any, clock: FakeClock) -> None:
-        self.client = client
-        self.outbox = outbox
-        self.clock = clock
 
-    def send_code(self, phone: str, **kw: Any) -> Any:
-        return self.client.post("/api/auth/send_code", json={"phone": phone}, **kw)
-
-    def code(self, phone: str) -> str:
-        """Send a code (after waiting out the resend gap) and return it from the outbox."""
-        self.clock.advance(61)
-        response = self.send_code(phone)
-        assert response.status_code == 200, response.get_json()
-        key = phone if phone.startswith("+") else "+86" + phone
-        return self.outbox.last_code(key)
-
-    def code_login(self, phone: str, code: str | None = None, **kw: Any) -> Any:
-        code = code if code is not None else self.code(phone)
-        return self.client.post("/api/auth/phone_code_login", json={"phone": phone, "code": code}, **kw)
-
-    def tokens(self, phone: str) -> dict[str, Any]:
-        """Sign in by code (registering if new) and return the token data."""
-        response = self.code_login(phone)
-        assert response.status_code == 200, response.get_json()
-        return response.get_json()["data"]
-
-    def logout(self, access_token: str, scheme: str = "Bearer") -> Any:
-        return self.client.post("/api/auth/logout", headers={"Authorization": f"{scheme} {access_token}"})
+# --- actions through the dialects --------------------------------------------------------------
 
 
 @pytest.fixture
@@ -187,8 +106,58 @@ def modern(client: FlaskClient, outbox: Any, clock: FakeClock) -> ModernApi:
 
 
 @pytest.fixture
-def staff(app: Flask, client: FlaskClient, modern: ModernApi) -> Any:
-    """Managers (made by the CLI) and signed-in users for the content tests (see ``content_helpers``)."""
-    from content_helpers import Staff
+def platform_api(client: FlaskClient, outbox: Any, email_outbox: Any) -> PlatformApi:
+    """Platform-dialect helper actions."""
+    return PlatformApi(client, outbox, email_outbox)
 
+
+@pytest.fixture
+def staff(app: Flask, client: FlaskClient, modern: ModernApi) -> Staff:
+    """Managers (made by the CLI) and signed-in users for the content tests (see ``helpers.staff``)."""
     return Staff(app, client, modern)
+
+
+# --- fake providers (helpers.fake_aliyun, helpers.fake_tencent) --------------------------------
+
+
+@pytest.fixture
+def aliyun(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAliyun]:
+    """A running fake Aliyun.
+
+    The SDK sends through ``HTTP(S)_PROXY`` from the environment (it ignores
+    ``NO_PROXY``) and dumps requests with ``DEBUG=sdk``: both are cleared so
+    the loopback server is reached directly and nothing is printed.
+    """
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeAliyun() as server:
+        yield server
+
+
+@pytest.fixture
+def aliyun_overrides(aliyun: FakeAliyun) -> dict[str, Any]:
+    """``app_overrides`` for an app whose SMS backend is the fake Aliyun."""
+    return aliyun_settings(aliyun)
+
+
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy from the environment: the SDK would send 127.0.0.1 requests through it."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def tencent(no_proxies: None) -> Iterator[FakeTencent]:
+    """A running fake Tencent Cloud API (every reply a success until a test says otherwise)."""
+    fake = FakeTencent()
+    with ProviderServer(fake.answer) as server:
+        fake.server = server
+        yield fake
+
+
+@pytest.fixture
+def tencent_overrides(tencent: FakeTencent) -> dict[str, Any]:
+    """``app_overrides`` for an app whose SMS goes to the fake (``RETURN_CODE`` on to learn codes)."""
+    return tencent.config(RETURN_CODE=True)

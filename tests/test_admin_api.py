@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from content_helpers import data
+from helpers.staff import data
 
 ALICE = "13800000002"
 BOB = "13800000003"

@@ -1,7 +1,7 @@
 """Captcha before sending: the dialects an operator names need a solved captcha on ``send_code``.
 
 The Tencent captcha SDK is pointed at the fake Tencent Cloud API in the test
-process (:mod:`fake_tencent`); a missing or rejected captcha sends nothing and
+process (:mod:`helpers.fake_tencent`); a missing or rejected captcha sends nothing and
 takes no send limit.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fake_tencent import FakeTencent, captcha, hanging, no_proxies, tencent  # noqa: F401  (fixtures)
+from helpers.fake_tencent import FakeTencent, captcha, hanging
 
 PHONE = "13800138000"
 E164 = "+86" + PHONE

@@ -1,9 +1,7 @@
 """Races: one code used by many requests at once, one phone registered twice at once."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
+from helpers.concurrency import race
 from lingo import clock
 from lingo.errors import DomainError, Error
 from lingo.extensions import db
@@ -12,18 +10,6 @@ from lingo.services import accounts
 from lingo.services.identity import modern_phone
 
 PHONE = "13700137000"
-
-
-def race(n, fn):
-    """Run ``fn(i)`` in ``n`` threads released together; return the results."""
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        return fn(i)
-
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def test_ten_threads_racing_one_code_give_one_winner(app, modern):

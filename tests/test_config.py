@@ -1,4 +1,4 @@
-"""Configuration: environment keys, and production refusing unsafe settings."""
+"""Configuration: environment keys, production refusing unsafe settings, ``TEST_OTP`` checked at start."""
 from __future__ import annotations
 
 import pytest
@@ -69,3 +69,18 @@ def test_shipped_keys_are_refused_in_production(env_name):
     assert len(shipped.encode()) >= 32  # long enough for HS256 without warnings
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app({"ENV_NAME": "production", "DATABASE_URL": "sqlite://", "SECRET_KEY": shipped})
+
+
+# --- TEST_OTP: a malformed value stops the app at start instead of failing every code request ---
+
+
+@pytest.mark.parametrize("spec", ["13800000000=12a456", "13800000000", "not-a-phone=123456", "12=123456"])
+def test_malformed_test_otp_is_refused_at_start(spec):
+    with pytest.raises(RuntimeError, match="TEST_OTP"):
+        create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://", "TEST_OTP": spec})
+
+
+def test_well_formed_test_otp_starts():
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://",
+                      "TEST_OTP": "13800000000=123456, demo@example.com=654321"})
+    assert app.config["TEST_OTP"]

@@ -13,7 +13,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from lingo import create_app
 from lingo.senders.email import ConsoleEmailSender, SmtpSender
-from provider_server import free_port
+from deploy.ports import free_port
 
 EMAIL = "ann.lee@example.com"
 SENDER = "lingo <no-reply@lingo.test>"

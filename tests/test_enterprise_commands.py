@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from v4_api import V4Api
+from helpers.v4 import V4Api
 
 PHONE = "13126939916"
 

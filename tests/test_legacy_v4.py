@@ -12,7 +12,7 @@ from lingo.dialects.legacy.render import ERRORS
 from lingo.errors import Error
 from lingo.extensions import db
 from lingo.models import User
-from v4_api import HEX32, V4, V4Api, insert_user, snapshot, unique_ip
+from helpers.v4 import HEX32, V4, V4Api, insert_user, snapshot, unique_ip
 
 PHONE = "13126939916"
 REFUSED = {"code": -1, "data": "", "msg": "验证码错误"}

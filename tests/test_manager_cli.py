@@ -1,7 +1,7 @@
 """``flask manager ...`` through the CLI runner, checked through the API."""
 from __future__ import annotations
 
-from content_helpers import data
+from helpers.staff import data
 
 PHONE = "13900000009"
 PASSWORD = "cli-Password-1"

@@ -4,7 +4,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from conftest import app_config, drop_database, make_database
+from helpers.apps import app_config
+from helpers.databases import drop_database, make_database
 from lingo import create_app
 from lingo.extensions import db
 

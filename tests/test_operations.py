@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import uuid
 from typing import Any, Iterator
@@ -13,18 +12,11 @@ from typing import Any, Iterator
 import pytest
 from flask import Flask
 
+from deploy.ports import free_port
+from helpers.apps import app_config
 from lingo import create_app
 from lingo.extensions import limiter
 from lingo.ops.request_log import make_formatter
-
-from conftest import app_config
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def fresh_ip() -> str:
@@ -50,8 +42,8 @@ def restore_limiter() -> Iterator[None]:
 def broken_app(restore_limiter: None) -> Flask:
     """An app whose database and Redis both point at closed ports."""
     return create_app(app_config(
-        f"mysql+pymysql://root@127.0.0.1:{closed_port()}/nothing?charset=utf8mb4",
-        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0",
+        f"mysql+pymysql://root@127.0.0.1:{free_port()}/nothing?charset=utf8mb4",
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
         LOGIN_RATE_LIMIT="2/minute",
     ))
 
@@ -86,7 +78,7 @@ def test_database_down_is_a_clean_503_in_the_envelope(broken_app):
 
 
 def test_redis_down_falls_back_to_memory_and_logs_an_error(database_url, restore_limiter, caplog):
-    app = create_app(app_config(database_url, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{closed_port()}/0",
+    app = create_app(app_config(database_url, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
                                 LOGIN_RATE_LIMIT="2/minute"))
     client, ip = app.test_client(), fresh_ip()
     with caplog.at_level(logging.INFO):

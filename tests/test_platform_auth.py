@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from lingo.errors import DomainError, Error
 from lingo.extensions import db
 from lingo.models import User
-from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
 
 ALNUM50 = re.compile(r"^[A-Za-z0-9]{50}$")
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from lingo.extensions import db
 from lingo.models import User
-from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
 from lingo.services import accounts, sessions
 from lingo.services.identity import area_phone
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +11,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from content_helpers import data
+from deploy.ports import free_port
+from helpers.staff import data
 from lingo import create_app
 
 SECRET = "webhook-test-secret"
@@ -69,9 +69,7 @@ def receiver() -> Iterator[Receiver]:
 def app_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Webhook backend pointing at the receiver (or a closed port for ``closed_port`` tests)."""
     if "closed_port" in request.node.name:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            url = f"http://127.0.0.1:{s.getsockname()[1]}/push"  # nothing listens once closed
+        url = f"http://127.0.0.1:{free_port()}/push"  # nothing listens there
     else:
         url = request.getfixturevalue("receiver").url
     return {"PUSH_BACKEND": "webhook", "PUSH_WEBHOOK_URL": url, "PUSH_WEBHOOK_SECRET": SECRET,
@@ -131,7 +129,7 @@ def test_webhook_closed_port_records_failure(staff):
 
 
 def test_webhook_needs_url_and_secret(database_url):
-    from conftest import app_config
+    from helpers.apps import app_config
 
     with pytest.raises(RuntimeError, match="PUSH_WEBHOOK_SECRET"):
         create_app(app_config(database_url, PUSH_BACKEND="webhook", PUSH_WEBHOOK_URL="http://127.0.0.1:9/x"))

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import pytest
-from conftest import FakeClock, ModernApi
 from flask import Flask
 from flask.testing import FlaskClient
-from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
 from sqlalchemy import select
-from test_concurrency import race
 
+from helpers.clock import FakeClock
+from helpers.concurrency import race
+from helpers.modern import ModernApi
 from lingo.extensions import db
 from lingo.models import Session, SessionToken
 from lingo.models.session import REFRESH

@@ -1,7 +1,7 @@
 """The Aliyun SMS sender and captcha verifier against a fake Aliyun, alone and through every dialect.
 
 The official SDK really runs: it signs and sends HTTP requests to the local
-fake (:mod:`fake_aliyun`), so these tests see what Aliyun would receive.
+fake (:mod:`helpers.fake_aliyun`), so these tests see what Aliyun would receive.
 """
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import app_config
-from fake_aliyun import (  # noqa: F401  (aliyun, aliyun_overrides: fixtures)
+from deploy.ports import free_port
+from helpers import providers
+from helpers.apps import app_config
+from helpers.fake_aliyun import (
     ACCESS_KEY_ID,
     ACCESS_KEY_SECRET,
     REQUEST_ID,
@@ -25,8 +27,6 @@ from fake_aliyun import (  # noqa: F401  (aliyun, aliyun_overrides: fixtures)
     TEMPLATE_RESET,
     FakeAliyun,
     action,
-    aliyun,
-    aliyun_overrides,
     captcha_answer,
     gateway_error,
     hanging,
@@ -36,14 +36,13 @@ from fake_aliyun import (  # noqa: F401  (aliyun, aliyun_overrides: fixtures)
     sms_ok,
     sms_refused,
 )
+from helpers.providers import Answer, Recorded, lingo_records
+from helpers.v4 import V4, insert_user
 from lingo import create_app
 from lingo.errors import DomainError, Error
 from lingo.senders.aliyun import AliyunCaptcha, AliyunSmsSender, captcha_unavailable, phone_numbers, sms_error
 from lingo.senders.captcha import CaptchaUnavailable
 from lingo.senders.sms import Delivery, SmsDeliveryError
-import provider_server
-from provider_server import Answer, Recorded, free_port, lingo_records
-from v4_api import V4, insert_user
 
 PHONE = "13800138000"
 E164 = "+86" + PHONE
@@ -93,7 +92,7 @@ def sender_for(aliyun: FakeAliyun, **extra: Any) -> AliyunSmsSender:
 
 def refuse(sender: AliyunSmsSender, to: str = E164, code: str = CODE) -> SmsDeliveryError:
     """Send and return the delivery error raised."""
-    return provider_server.refuse(sender, to, code)
+    return providers.refuse(sender, to, code)
 
 
 # --- the sender: what it sends ---------------------------------------------------------

@@ -2,7 +2,7 @@
 start-up refusals and ``flask sms send-test``.
 
 The webhook receiver is a local HTTP server in the test process
-(:mod:`provider_server`); nothing leaves 127.0.0.1.
+(:mod:`helpers.providers`); nothing leaves 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from typing import Any, Iterator
 import pytest
 
 from lingo import create_app
-from fake_aliyun import aliyun  # noqa: F401  (fixture)
-from fake_tencent import no_proxies, tencent  # noqa: F401  (fixtures)
-from provider_server import Answer, ProviderServer, Recorded, free_port
+from deploy.ports import free_port
+from helpers.providers import Answer, ProviderServer, Recorded
 
 PHONE = "13800138000"
 E164 = "+86" + PHONE
@@ -292,13 +291,13 @@ class TestProviderFailover:
 
     @pytest.fixture
     def app_overrides(self, aliyun: Any, tencent: Any) -> dict[str, Any]:
-        from fake_aliyun import settings
+        from helpers.fake_aliyun import settings
 
         return {**tencent.config(), **settings(aliyun), "SMS_BACKEND": "aliyun",
                 "SMS_FALLBACK_BACKEND": "tencent", "SMS_CONNECT_TIMEOUT": 0.5, "SMS_READ_TIMEOUT": 0.5}
 
     def test_a_hanging_primary_costs_its_timeouts_and_the_fallback_delivers(self, client, aliyun, tencent):
-        from fake_aliyun import hanging
+        from helpers.fake_aliyun import hanging
 
         aliyun.reply(hanging(6))
         started = time.monotonic()
@@ -314,7 +313,7 @@ class TestProviderFailover:
         assert response.status_code == 200
 
     def test_arrears_at_the_primary_do_not_fail_over(self, client, aliyun, tencent):
-        from fake_aliyun import sms_refused
+        from helpers.fake_aliyun import sms_refused
 
         aliyun.reply(sms_refused("isv.AMOUNT_NOT_ENOUGH"))
         response = send_modern(client)
@@ -322,7 +321,7 @@ class TestProviderFailover:
         assert tencent.calls("SendSms") == []
 
     def test_send_test_through_aliyun_prints_its_request_id_and_template(self, app, aliyun):
-        from fake_aliyun import REQUEST_ID, TEMPLATE_RESET
+        from helpers.fake_aliyun import REQUEST_ID, TEMPLATE_RESET
 
         result = app.test_cli_runner().invoke(args=["sms", "send-test", PHONE, "--scene", "reset"])
         assert result.exit_code == 0, result.output
@@ -330,7 +329,7 @@ class TestProviderFailover:
         assert aliyun.sent()[0]["TemplateCode"] == TEMPLATE_RESET
 
     def test_send_test_reports_the_primary_alone_without_failing_over(self, app, aliyun, tencent):
-        from fake_aliyun import sms_refused
+        from helpers.fake_aliyun import sms_refused
 
         aliyun.reply(sms_refused("isv.SMS_TEMPLATE_ILLEGAL", request_id="ali-req-7"))
         result = app.test_cli_runner().invoke(args=["sms", "send-test", PHONE])
@@ -340,7 +339,7 @@ class TestProviderFailover:
         assert tencent.calls("SendSms") == []  # an operator checks this provider, not the pair
 
     def test_send_test_fallback_checks_the_fallback(self, app, aliyun, tencent):
-        from fake_tencent import number_failed
+        from helpers.fake_tencent import number_failed
 
         tencent.replies["SendSms"] = number_failed("FailedOperation.TemplateIncorrectOrUnapproved")
         result = app.test_cli_runner().invoke(args=["sms", "send-test", PHONE, "--fallback"])

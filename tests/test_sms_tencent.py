@@ -3,7 +3,7 @@
 Alone and through every dialect.
 
 The official SDK really runs: it signs (TC3-HMAC-SHA256) and sends HTTP
-requests to the local fake (:mod:`fake_tencent`), so these tests see what
+requests to the local fake (:mod:`helpers.fake_tencent`), so these tests see what
 Tencent would receive. Time-outs are 0.5 s; nothing sleeps for a clock.
 """
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from conftest import app_config
-from fake_tencent import (  # noqa: F401  (no_proxies, tencent, tencent_overrides: fixtures)
+from deploy.ports import free_port
+from helpers import providers
+from helpers.apps import app_config
+from helpers.fake_tencent import (
     CAPTCHA_APP_ID,
     CAPTCHA_APP_SECRET_KEY,
     REGION,
@@ -32,23 +34,19 @@ from fake_tencent import (  # noqa: F401  (no_proxies, tencent, tencent_override
     captcha,
     hanging,
     http_error,
-    no_proxies,
     not_json,
     number_failed,
     sent,
     signed_by,
     stalled_body,
-    tencent,
-    tencent_overrides,
 )
+from helpers.providers import Answer, Recorded, lingo_records
+from helpers.v4 import V4, insert_user
 from lingo import create_app
 from lingo.errors import DomainError, Error
 from lingo.senders.captcha import CaptchaUnavailable
 from lingo.senders.sms import Delivery, SmsDeliveryError
 from lingo.senders.tencent import TencentCaptcha, TencentSmsSender, error_for
-import provider_server
-from provider_server import Answer, Recorded, free_port, lingo_records
-from v4_api import V4, insert_user
 
 PHONE = "13800138000"
 E164 = "+86" + PHONE
@@ -103,7 +101,7 @@ def sender_for(tencent: FakeTencent, **extra: Any) -> TencentSmsSender:
 
 def refuse(sender: TencentSmsSender, to: str = E164, code: str = CODE) -> SmsDeliveryError:
     """Send and return the delivery error raised."""
-    return provider_server.refuse(sender, to, code)
+    return providers.refuse(sender, to, code)
 
 
 # --- the sender: what it sends ---------------------------------------------------------

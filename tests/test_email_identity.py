@@ -1,4 +1,4 @@
-"""Audit: an email identity is the same on SQLite and MariaDB.
+"""An email identity is the same on SQLite and MariaDB.
 
 MariaDB compares ``users.email`` (and the code and counter keys) with an
 accent-insensitive collation: ``josé@…`` and ``jose@…``, or ``…@exämple.com``
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from lingo.extensions import db
 from lingo.models import User
-from platform_actions import email_outbox, platform_api  # noqa: F401
 
 
 def test_accented_mailbox_is_refused_and_leaves_the_plain_one_alone(app, platform_api):

@@ -1,6 +1,6 @@
 """A fake Alibaba Cloud for the Aliyun SMS sender and captcha verifier: answers as Aliyun documents.
 
-The official SDKs are pointed at a :class:`~provider_server.ProviderServer`
+The official SDKs are pointed at a :class:`~helpers.providers.ProviderServer`
 (``http://127.0.0.1:<port>``); it answers ``SendSms`` and
 ``VerifyIntelligentCaptcha`` (told apart by the ``x-acs-action`` header the
 SDK sends) with success unless a test sets ``server.answer``. The helpers
@@ -8,18 +8,16 @@ build the bodies Aliyun gives: business refusals of ``SendSms`` with HTTP
 200 and ``Code`` other than ``OK``, gateway refusals (access key, signature,
 RAM) with HTTP 4xx and ``{Code, Message, RequestId, HostId, Recommend}``.
 
-Use the fixtures by importing them into a test module (``from fake_aliyun
-import aliyun, aliyun_overrides``) and overriding ``app_overrides`` with
-``aliyun_overrides``.
+Its fixtures are in ``conftest.py``: ``aliyun`` (the running fake) and
+``aliyun_overrides`` (app configuration for it); a test module overrides
+``app_overrides`` with ``aliyun_overrides``.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import pytest
-
-from provider_server import Answer, ProviderServer, Recorded
+from helpers.providers import Answer, ProviderServer, Recorded
 
 ACCESS_KEY_ID = "LTAI-fake-key-id"
 ACCESS_KEY_SECRET = "fake-key-secret"
@@ -137,23 +135,3 @@ def settings(server: ProviderServer, **extra: Any) -> dict[str, Any]:
         "SMS_READ_TIMEOUT": 0.5,
         **extra,
     }
-
-
-@pytest.fixture
-def aliyun(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAliyun]:
-    """A running fake Aliyun.
-
-    The SDK sends through ``HTTP(S)_PROXY`` from the environment (it ignores
-    ``NO_PROXY``) and dumps requests with ``DEBUG=sdk``: both are cleared so
-    the loopback server is reached directly and nothing is printed.
-    """
-    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "DEBUG"):
-        monkeypatch.delenv(name, raising=False)
-    with FakeAliyun() as server:
-        yield server
-
-
-@pytest.fixture
-def aliyun_overrides(aliyun: FakeAliyun) -> dict[str, Any]:
-    """``app_overrides`` for an app whose SMS backend is the fake Aliyun."""
-    return settings(aliyun)

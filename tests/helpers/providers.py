@@ -3,7 +3,8 @@
 Tests point a provider SDK (or lingo's own HTTP client) at ``server.url``
 through its endpoint override; the server records every request as the SDK
 sent it and answers with whatever ``server.answer`` returns. Nothing leaves
-127.0.0.1.
+127.0.0.1. A provider that is down is ``http://127.0.0.1:{free_port()}``
+(``from deploy.ports import free_port``).
 """
 from __future__ import annotations
 
@@ -112,15 +113,6 @@ class ProviderServer:
     def __exit__(self, *exc: Any) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on (bound and released): a provider that is down."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def refuse(sender: Any, to: str, code: str) -> Any:

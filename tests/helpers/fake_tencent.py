@@ -1,4 +1,4 @@
-"""A fake Tencent Cloud API 3.0 on a local :class:`~provider_server.ProviderServer`.
+"""A fake Tencent Cloud API 3.0 on a local :class:`~helpers.providers.ProviderServer`.
 
 The real SDK is pointed at it (``TENCENT_SMS_ENDPOINT`` / ``TENCENT_CAPTCHA_ENDPOINT``
 = ``http://127.0.0.1:<port>``) and it answers the way Tencent documents:
@@ -7,8 +7,9 @@ went wrong, or ``SendStatusSet`` entries with a per-number ``Code``. The
 action is in the ``X-TC-Action`` header; each action's answer is a *reply*
 (``fake.replies["SendSms"] = number_failed(...)``).
 
-Fixtures (import them into a test module): ``tencent`` (the running fake)
-and ``tencent_overrides`` (app configuration for it, ``SMS_BACKEND=tencent``).
+Its fixtures are in ``conftest.py``: ``tencent`` (the running fake),
+``tencent_overrides`` (app configuration for it, ``SMS_BACKEND=tencent``) and
+``no_proxies`` (no proxy from the environment; names in :data:`PROXY_VARIABLES`).
 """
 from __future__ import annotations
 
@@ -21,9 +22,7 @@ import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-import pytest
-
-from provider_server import Answer, ProviderServer, Recorded
+from helpers.providers import Answer, ProviderServer, Recorded
 
 #: Tencent answers ``application/json`` exactly; the SDK checks ``Response.Error``
 #: only for that value (ProviderServer's default adds a charset).
@@ -195,29 +194,6 @@ class FakeTencent:
 
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-
-
-@pytest.fixture
-def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No proxy from the environment: the SDK would send 127.0.0.1 requests through it."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
-
-@pytest.fixture
-def tencent(no_proxies: None) -> Iterator[FakeTencent]:
-    """A running fake Tencent Cloud API (every reply a success until a test says otherwise)."""
-    fake = FakeTencent()
-    with ProviderServer(fake.answer) as server:
-        fake.server = server
-        yield fake
-
-
-@pytest.fixture
-def tencent_overrides(tencent: FakeTencent) -> dict[str, Any]:
-    """``app_overrides`` for an app whose SMS goes to the fake (``RETURN_CODE`` on to learn codes)."""
-    return tencent.config(RETURN_CODE=True)
 
 
 @contextmanager

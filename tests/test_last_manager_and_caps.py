@@ -1,15 +1,15 @@
-"""Issue 14, item 12: one active manager always remains; per-user caps on feedback and push bindings."""
+"""One active manager always remains; per-user caps on feedback and push bindings (issue 14, item 12)."""
 from __future__ import annotations
 
 import threading
 from typing import Any
 
 import pytest
-from content_helpers import MANAGER_PHONE, data
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
-from test_concurrency import race
 
+from helpers.concurrency import race
+from helpers.staff import MANAGER_PHONE, data
 from lingo.extensions import db
 from lingo.models import User
 from lingo.models.user import ROLE_MANAGER

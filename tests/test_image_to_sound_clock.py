@@ -1,4 +1,4 @@
-"""Audit: image-to-sound JWTs are judged by the application clock, like every other token."""
+"""Image-to-sound JWTs are judged by the application clock, like every other token."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

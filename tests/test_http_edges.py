@@ -1,4 +1,4 @@
-"""Issue 14, items 6, 7 and 11(c): log forging, HTML answers, OPTIONS.
+"""HTTP edges: log forging, HTML answers, OPTIONS (issue 14, items 6, 7 and 11(c)).
 
 6. A percent-encoded CR/LF (or any control character) in the path must not
    forge a log line: lingo's text and JSON request logs and gunicorn's access
@@ -32,8 +32,8 @@ import pytest
 from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
+from deploy.ports import free_port
 from lingo.ops.request_log import make_formatter
-from provider_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 #: What an attacker wants a log reader to believe was a second request.

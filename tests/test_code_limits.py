@@ -1,4 +1,6 @@
-"""Issue 14, items 1–5, 8 and 9: the audit's attacks on codes, limits and settings, replayed.
+"""Limits on codes and sign-ins, and the settings that guard them (issue 14, items 1–5, 8 and 9).
+
+The audit's attacks on codes, limits and settings, replayed.
 
 Each test reproduces what the audit did (through the HTTP API) and asserts the
 fixed behaviour; each fails on the code before the fix.
@@ -11,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from helpers.concurrency import race
+from helpers.v4 import V4, V4Api
 from lingo import create_app
 from lingo.extensions import db
 from lingo.models import RateCounter, VerificationCode
 from lingo.services import passwords
-from test_concurrency import race
-from v4_api import V4, V4Api
 
 PHONE = "13800138000"
 E164 = "+86" + PHONE

@@ -1,22 +1,14 @@
-"""Platform-dialect test actions and fixtures (like ``ModernApi`` in conftest).
+"""Platform-dialect test actions (like :class:`helpers.modern.ModernApi`).
 
-Test modules import the fixtures: ``from platform_actions import email_outbox, platform_api``.
+The ``platform_api`` and ``email_outbox`` fixtures (in ``conftest.py``) build on them.
 """
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from lingo.services.identity import area_phone
-
-
-@pytest.fixture
-def email_outbox(app: Flask) -> Any:
-    """The in-memory email outbox (``MAIL_BACKEND = "outbox"`` in Testing)."""
-    return app.extensions["lingo.email"]
 
 
 class PlatformApi:
@@ -52,9 +44,3 @@ class PlatformApi:
 
     def info(self, access_token: str, scheme: str = "Token") -> Any:
         return self.client.get("/api/personal/info", headers={"Authorization": f"{scheme} {access_token}"})
-
-
-@pytest.fixture
-def platform_api(client: FlaskClient, outbox: Any, email_outbox: Any) -> PlatformApi:
-    """Platform-dialect helper actions."""
-    return PlatformApi(client, outbox, email_outbox)

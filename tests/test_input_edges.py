@@ -1,4 +1,4 @@
-"""Issue 14, items 11(a), 11(b) and 12 (profile text): input that broke a dialect or a display.
+"""Input that broke a dialect or a display (issue 14, items 11(a), 11(b) and 12, profile text).
 
 11(a): numbers that match a dialect's phone pattern but that ``phonenumbers``
 cannot parse are invalid input, not a 500 with a traceback.
@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from platform_actions import email_outbox, platform_api  # noqa: F401  (fixtures)
-from v4_api import V4, V4Api
+from helpers.v4 import V4, V4Api
 
 #: Match v4's ``^1\d{10}$`` (and, from 13 on, modern's ``^1[3-9]\d{9}$``) but
 #: ``phonenumbers`` cannot parse them: a carrier selection code (11xxx, 12xxx,
