@@ -20,6 +20,7 @@ from ..models import Faq, FeedbackCategory
 from ..settings import current as settings
 from . import pages
 from .pages import Listing, Page, PageRequest
+from .transaction import use_case
 
 T = TypeVar("T")
 
@@ -52,14 +53,15 @@ def apply_changes(record: Any, changes: Mapping[str, Any], now: datetime) -> Non
     record.updated_at = now
 
 
+@use_case
 def create_record(model: type[T], fields: Mapping[str, Any], *, now: datetime) -> T:
     """Create a content record (an FAQ entry, a feedback category) from ``fields``. Commits."""
     record = model(**stamps(now), **fields)
     db.session.add(record)
-    db.session.commit()
     return record
 
 
+@use_case
 def update_record(model: type[T], record_id: int, changes: Mapping[str, Any], *, now: datetime) -> T:
     """Change some fields of a content record. Commits.
 
@@ -67,17 +69,16 @@ def update_record(model: type[T], record_id: int, changes: Mapping[str, Any], *,
     """
     record = get_or_404(model, record_id)
     apply_changes(record, changes, now)
-    db.session.commit()
     return record
 
 
+@use_case
 def delete_record(model: type, record_id: int) -> None:
     """Delete a content record (feedback filed under a deleted category keeps no category). Commits.
 
     :raises DomainError: ``NOT_FOUND``.
     """
     db.session.delete(get_or_404(model, record_id))
-    db.session.commit()
 
 
 def faq(faq_id: int) -> Faq:

@@ -17,6 +17,7 @@ from ..models import Enterprise, EnterpriseApplication, User
 from ..models.enterprise import APPLICATION_APPROVED, APPLICATION_PENDING, APPLICATION_REFUSED
 from . import accounts
 from .identity import Account
+from .transaction import use_case
 
 _applications = cast(Table, EnterpriseApplication.__table__)
 
@@ -31,6 +32,7 @@ DECIDE_PENDING = (
 )
 
 
+@use_case
 def create_enterprise(name: str, *, now: datetime) -> Enterprise:
     """Create an enterprise. Commits.
 
@@ -41,10 +43,10 @@ def create_enterprise(name: str, *, now: datetime) -> Enterprise:
         raise DomainError(Error.INVALID_INPUT, "enterprise name must be 1-128 characters")
     enterprise = Enterprise(name=name, created_at=now)
     db.session.add(enterprise)
-    db.session.commit()
     return enterprise
 
 
+@use_case
 def file_application(account: Account, enterprise_id: int, *, now: datetime) -> EnterpriseApplication:
     """File a pending application of the user owning ``account`` to an enterprise. Commits.
 
@@ -63,10 +65,10 @@ def file_application(account: Account, enterprise_id: int, *, now: datetime) -> 
         updated_at=now,
     )
     db.session.add(application)
-    db.session.commit()
     return application
 
 
+@use_case
 def decide_application(application_id: int, *, approve: bool, now: datetime) -> EnterpriseApplication:
     """Approve or refuse a pending application; approval sets the user's enterprise. Commits.
 
@@ -78,17 +80,16 @@ def decide_application(application_id: int, *, approve: bool, now: datetime) -> 
     state = APPLICATION_APPROVED if approve else APPLICATION_REFUSED
     decided = db.session.execute(DECIDE_PENDING, {"application_id": application_id, "decision": state, "now": now})
     if cast("CursorResult[Any]", decided).rowcount != 1:  # an UPDATE: its Result is a CursorResult
-        db.session.rollback()
         raise DomainError(Error.NOT_FOUND, f"no pending application {application_id}")
     application = db.session.get(EnterpriseApplication, application_id, populate_existing=True)
     assert application is not None
     if approve:
         application.user.enterprise_id = application.enterprise_id
         application.user.updated_at = now
-    db.session.commit()
     return application
 
 
+@use_case
 def set_permissions(account: Account, permissions: list[str], *, now: datetime) -> User:
     """Replace the permissions of the user owning ``account`` (duplicates dropped). Commits.
 
@@ -103,7 +104,6 @@ def set_permissions(account: Account, permissions: list[str], *, now: datetime) 
         raise DomainError(Error.INVALID_INPUT, "each permission must be 1-64 characters")
     user.permissions = cleaned
     user.updated_at = now
-    db.session.commit()
     return user
 
 

@@ -15,6 +15,7 @@ from ..settings import current as settings
 from . import pages
 from .content import get_or_404, stamps
 from .pages import Listing, Page, PageRequest
+from .transaction import use_case
 
 _feedbacks = cast(Table, Feedback.__table__)
 _replies = cast(Table, FeedbackReply.__table__)
@@ -63,6 +64,7 @@ def lock_user(user_id: int) -> None:
     db.session.execute(LOCK_USER, {"user_id": user_id})
 
 
+@use_case
 def file_feedback(
     user_id: int, content: str, *, category_id: int | None, contact_phone: str, now: datetime
 ) -> Feedback:
@@ -78,7 +80,6 @@ def file_feedback(
     lock_user(user_id)
     filed = db.session.execute(FEEDBACK_COUNT, {"user_id": user_id}).scalar_one()
     if filed >= limit:
-        db.session.rollback()
         # FORBIDDEN: the platform table has no quota code; 10003 (403) says
         # "this user may not do this" and is not retried like a 429 would be.
         raise DomainError(Error.FORBIDDEN, f"反馈数量已达上限 ({limit} 条), 请先删除不需要的反馈")
@@ -91,7 +92,6 @@ def file_feedback(
         **stamps(now),
     )
     db.session.add(feedback)
-    db.session.commit()
     return feedback
 
 
@@ -115,6 +115,7 @@ def own_feedback(user_id: int, feedback_id: int) -> Feedback:
     return feedback
 
 
+@use_case
 def delete_own_feedback(user_id: int, feedback_id: int) -> None:
     """Delete one of the user's own feedback and its replies. Commits.
 
@@ -123,7 +124,6 @@ def delete_own_feedback(user_id: int, feedback_id: int) -> None:
     feedback = own_feedback(user_id, feedback_id)
     db.session.execute(DELETE_REPLIES, {"feedback_id": feedback.id})
     db.session.delete(feedback)
-    db.session.commit()
 
 
 def latest_reply(user_id: int, feedback_id: int) -> FeedbackReply:
@@ -138,6 +138,7 @@ def latest_reply(user_id: int, feedback_id: int) -> FeedbackReply:
     return reply
 
 
+@use_case
 def mark_replies_read(user_id: int, feedback_id: int, *, now: datetime) -> None:
     """Mark every reply to one of the user's own feedback as read. Commits.
 
@@ -145,7 +146,6 @@ def mark_replies_read(user_id: int, feedback_id: int, *, now: datetime) -> None:
     """
     own_feedback(user_id, feedback_id)
     db.session.execute(MARK_REPLIES_READ, {"answered": feedback_id, "now": now})
-    db.session.commit()
 
 
 def unread_reply_count(user_id: int) -> int:
@@ -170,6 +170,7 @@ def page(
     return pages.fetch(Listing(query), request)
 
 
+@use_case
 def reply(feedback_id: int, manager_id: int, content: str, *, now: datetime) -> FeedbackReply:
     """A manager answers a feedback; it becomes ``feedback_status`` 1 (replied). Commits.
 
@@ -182,5 +183,4 @@ def reply(feedback_id: int, manager_id: int, content: str, *, now: datetime) -> 
     feedback.feedback_status = FEEDBACK_REPLIED
     feedback.updated_at = now
     db.session.add(answer)
-    db.session.commit()
     return answer

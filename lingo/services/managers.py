@@ -15,6 +15,7 @@ from . import accounts, pages, passwords, sessions
 from .content import get_or_404
 from .identity import Account
 from .pages import Listing, Page, PageRequest
+from .transaction import use_case
 
 ROLES = (ROLE_USER, ROLE_MANAGER)
 
@@ -32,7 +33,8 @@ LAST_MANAGER = "至少要保留一个启用的管理员: 不能停用或降级�
 
 
 def create_manager(account: Account, password: str, *, now: datetime) -> User:
-    """Create a new user with ``role`` 1 and a password (8–128 characters). Commits.
+    """Create a new user with ``role`` 1 and a password (8–128 characters): the password
+    policy, then the :func:`~lingo.services.accounts.create_user` use case (which commits).
 
     :raises ValueError: when the password breaks the policy.
     :raises DomainError: ``ALREADY_REGISTERED``.
@@ -92,6 +94,7 @@ def is_last_active_manager(user: User) -> bool:
     return list(active) == [user.id]
 
 
+@use_case
 def set_role(user: User, role: int, *, now: datetime) -> User:
     """Make a user a manager (1) or a plain user (0). Commits.
 
@@ -101,10 +104,8 @@ def set_role(user: User, role: int, *, now: datetime) -> User:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     if role != ROLE_MANAGER and is_last_active_manager(user):
-        db.session.rollback()
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
     user.role, user.updated_at = role, now
-    db.session.commit()
     return user
 
 
@@ -115,6 +116,7 @@ def _change_active(user: User, active: bool, *, now: datetime) -> None:
         sessions.revoke_user_sessions(user.id, now=now)
 
 
+@use_case
 def set_active(user: User, active: bool, *, now: datetime) -> User:
     """Enable or disable a user. Disabling also revokes every session they have,
     so re-enabling does not bring old tokens back. Commits.
@@ -122,13 +124,12 @@ def set_active(user: User, active: bool, *, now: datetime) -> User:
     :raises DomainError: ``FORBIDDEN`` when disabling the last active manager.
     """
     if not active and is_last_active_manager(user):
-        db.session.rollback()
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
     _change_active(user, active, now=now)
-    db.session.commit()
     return user
 
 
+@use_case
 def manage_user(manager: User, user_id: int, *, active: bool, now: datetime) -> User:
     """A manager enables or disables a user (never themselves), as :func:`set_active` does. Commits.
 
@@ -139,8 +140,6 @@ def manage_user(manager: User, user_id: int, *, active: bool, now: datetime) -> 
     if user.id == manager.id:
         raise DomainError(Error.FORBIDDEN, "不能停用或启用自己的账号")
     if not active and is_last_active_manager(user):
-        db.session.rollback()
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
     _change_active(user, active, now=now)
-    db.session.commit()
     return user

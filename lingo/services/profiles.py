@@ -14,9 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import DomainError, Error
-from ..extensions import db
 from ..models import User
 from ..settings import current as settings
+from .transaction import use_case
 
 #: The fields a person may change, in the order they are checked.
 FIELDS = ("nickname", "avatar", "gender", "birthday", "address")
@@ -127,6 +127,7 @@ CHECKS: dict[str, Callable[[Any, date], Any]] = {
 }
 
 
+@use_case
 def update_profile(user: User, changes: Mapping[str, Any], *, now: datetime) -> User:
     """Apply ``changes`` (a subset of :data:`FIELDS`, already of the right types) to ``user``.
 
@@ -146,11 +147,9 @@ def update_profile(user: User, changes: Mapping[str, Any], *, now: datetime) -> 
         except ValueError as exc:
             details.append({"loc": ["body", field], "msg": f"Value error, {exc}", "type": "value_error"})
     if details:
-        db.session.rollback()
         raise DomainError(Error.INVALID_INPUT, details[0]["msg"], details=details)
     if accepted:
         for field, value in accepted.items():
             setattr(user, field, value)
         user.updated_at = now
-        db.session.commit()
     return user

@@ -25,6 +25,7 @@ from . import pages
 from .content import stamps
 from .feedback import lock_user
 from .pages import Listing, Page, PageRequest
+from .transaction import use_case
 
 log = logging.getLogger("lingo.push")
 
@@ -97,6 +98,7 @@ def _binding_cap_reached(user_id: int, client_id: str, limit: int) -> bool:
     return bool(bound >= limit)
 
 
+@use_case
 def bind(user_id: int, client_id: str, client_type: str, *, now: datetime) -> PushBinding:
     """Bind a device's push ``client_id`` to the user; a bound id moves to this user. Commits.
 
@@ -112,7 +114,6 @@ def bind(user_id: int, client_id: str, client_type: str, *, now: datetime) -> Pu
     if binding is None or binding.user_id != user_id:
         limit = settings().push_bindings_per_user_max
         if _binding_cap_reached(user_id, client_id, limit):
-            db.session.rollback()
             raise DomainError(Error.FORBIDDEN, f"绑定的设备数量已达上限 ({limit} 台)")
     if binding is None:
         binding = PushBinding(user_id=user_id, client_id=client_id, client_type=client_type, switch=True, **stamps(now))
@@ -124,7 +125,6 @@ def bind(user_id: int, client_id: str, client_type: str, *, now: datetime) -> Pu
             binding = db.session.execute(BINDING_OF_CLIENT, {"client_id": client_id}).scalar_one()
     if (binding.user_id, binding.client_type) != (user_id, client_type):
         binding.user_id, binding.client_type, binding.updated_at = user_id, client_type, now
-    db.session.commit()
     return binding
 
 
@@ -139,6 +139,7 @@ def own_binding(user_id: int, client_id: str) -> PushBinding:
     return binding
 
 
+@use_case
 def set_switch(user_id: int, client_id: str, on: bool, *, now: datetime) -> PushBinding:
     """Turn pushes on or off for one of the user's devices. Commits.
 
@@ -146,7 +147,6 @@ def set_switch(user_id: int, client_id: str, on: bool, *, now: datetime) -> Push
     """
     binding = own_binding(user_id, client_id)
     binding.switch, binding.updated_at = on, now
-    db.session.commit()
     return binding
 
 
@@ -174,6 +174,7 @@ def unseen_count(user_id: int, seen_ids: Iterable[int]) -> int:
     return db.session.execute(VISIBLE_COUNT, {"user_id": user_id}).scalar_one()
 
 
+@use_case
 def hide(user_id: int, push_ids: Iterable[int] | None) -> int:
     """Hide pushes from the user's own log: those of ``push_ids``, or all when ``None``. Commits.
 
@@ -196,7 +197,6 @@ def hide(user_id: int, push_ids: Iterable[int] | None) -> int:
             hidden += 1
         except IntegrityError:
             pass  # hidden by a concurrent request
-    db.session.commit()
     return hidden
 
 
@@ -214,6 +214,7 @@ def _client_ids(push: PushMessage, user_ids: list[int]) -> list[str]:
     return list(found.scalars().all())
 
 
+@use_case
 def send(
     manager_id: int, title: str, body: str, user_ids: list[int] | None, *, now: datetime, sender: PushSender
 ) -> PushMessage:
@@ -243,7 +244,7 @@ def send(
     db.session.add(push)
     db.session.flush()
     db.session.add_all(PushRecipient(push_id=push.id, user_id=uid) for uid in targets)
-    db.session.commit()
+    db.session.commit()  # the push is on record before the sender runs
 
     notice = PushNotice(
         push_id=push.id,
@@ -261,5 +262,4 @@ def send(
         log.warning("push %s not delivered: %s", push.id, exc)
         push.push_status = PUSH_FAILED
     push.updated_at = now
-    db.session.commit()
     return push

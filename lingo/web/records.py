@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 
 from ..models import Faq, Feedback, FeedbackCategory, FeedbackReply, PushBinding, PushMessage
+from ..settings import current as settings
 
 
 def timestamp(value: datetime | None) -> str:
     """A stored naive-UTC datetime as ``"YYYY-MM-DD HH:MM:SS"`` in ``TIMEZONE``."""
     if value is None:
         return ""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    zone = settings().timezone
     return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
