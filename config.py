@@ -152,6 +152,18 @@ class Config:
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_COST = 19456
     ARGON2_PARALLELISM = 1
+    #: Wrong passwords for one account within ``PASSWORD_LOCK_WINDOW`` seconds
+    #: that lock its password sign-in (every dialect) for ``PASSWORD_LOCK_SECONDS``.
+    #: Code sign-in still works, and clears the lock, as a password reset does.
+    PASSWORD_FAILURES_BEFORE_LOCK = 10
+    PASSWORD_LOCK_WINDOW = 900
+    PASSWORD_LOCK_SECONDS = 900
+
+    # Account lifecycle (docs/operations.md).
+    #: Days between a deletion request and the erasure by ``flask purge`` (0: the next purge).
+    ACCOUNT_DELETE_GRACE = 15
+    #: Days audit events are kept; ``flask purge`` deletes older ones.
+    AUDIT_RETENTION_DAYS = 180
 
     # Tokens and sessions (docs/contract.md §4), seconds.
     MODERN_ACCESS_TTL = 7200

@@ -31,6 +31,8 @@ class Error(enum.Enum):
     INVALID_TOKEN = ("invalid_token", "无效的Token", 401)
     FORBIDDEN = ("forbidden", "没有访问或操作权限", 403)
     ACCOUNT_DISABLED = ("account_disabled", "账号已被禁用", 403)
+    ACCOUNT_PENDING_DELETION = ("account_pending_deletion", "账号正在注销中", 403)
+    PASSWORD_LOCKED = ("password_locked", "密码错误次数过多, 请稍后再试或使用验证码登录", 429)
     NOT_FOUND = ("not_found", "数据未查到", 404)
     NO_SUCH_PATH = ("no_such_path", "访问的路径不存在", 404)
     METHOD_NOT_ALLOWED = ("method_not_allowed", "请求方法不允许", 405)

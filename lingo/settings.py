@@ -63,6 +63,11 @@ class Settings:
     argon2_parallelism: int
     feedback_per_user_max: int
     push_bindings_per_user_max: int
+    password_failures_before_lock: int
+    password_lock_window: int
+    password_lock_seconds: int
+    account_delete_grace: timedelta
+    audit_retention: timedelta
 
 
 def from_config(config: Mapping[str, Any]) -> Settings:
@@ -94,6 +99,11 @@ def from_config(config: Mapping[str, Any]) -> Settings:
         argon2_parallelism=int(config["ARGON2_PARALLELISM"]),
         feedback_per_user_max=int(config["FEEDBACK_PER_USER_MAX"]),
         push_bindings_per_user_max=int(config["PUSH_BINDINGS_PER_USER_MAX"]),
+        password_failures_before_lock=int(config["PASSWORD_FAILURES_BEFORE_LOCK"]),
+        password_lock_window=int(config["PASSWORD_LOCK_WINDOW"]),
+        password_lock_seconds=int(config["PASSWORD_LOCK_SECONDS"]),
+        account_delete_grace=timedelta(days=float(config["ACCOUNT_DELETE_GRACE"])),
+        audit_retention=timedelta(days=float(config["AUDIT_RETENTION_DAYS"])),
     )
 
 

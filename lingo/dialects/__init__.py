@@ -29,6 +29,7 @@ from werkzeug.routing import RequestRedirect
 
 from ..errors import DomainError, Error
 from ..services.sessions import TokenPolicy, token_policy
+from ..web import client
 
 log = logging.getLogger("lingo.errors")
 
@@ -51,8 +52,9 @@ class Dialect:
     render_error: Callable[[DomainError], Response]
 
     def use(self) -> None:
-        """Make this dialect render the current request's errors."""
+        """Make this dialect render the current request's errors (and name it to the services)."""
         g.dialect = self
+        client.use_dialect(self.name)
 
     def token_policy(self) -> TokenPolicy:
         """This dialect's tokens: :func:`lingo.services.sessions.token_policy`."""
@@ -154,6 +156,7 @@ def init_app(app: Flask, dialects: list[Dialect]) -> None:
         if request.blueprint in by_blueprint:
             g.dialect = by_blueprint[request.blueprint]
 
+    client.init_app(app, lambda: current_dialect().name)
     app.before_request(_answer_routing_without_html)
     app.register_error_handler(DomainError, render)
     app.register_error_handler(HTTPException, _on_http_error)

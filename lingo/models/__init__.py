@@ -1,5 +1,6 @@
 """SQLAlchemy models: data only, no HTTP and no token logic."""
 
+from .audit import AuditEvent
 from .code import PasswordResetGrant, RateCounter, VerificationCode
 from .content import (
     Faq,
@@ -16,6 +17,7 @@ from .session import Session, SessionToken
 from .user import User
 
 __all__ = [
+    "AuditEvent",
     "Enterprise",
     "EnterpriseApplication",
     "Faq",

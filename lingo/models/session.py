@@ -13,6 +13,8 @@ from .user import User
 
 ACCESS = "access"
 REFRESH = "refresh"
+#: Stored length of a session's ``User-Agent``.
+USER_AGENT_MAX = 255
 
 
 class Session(Model):
@@ -25,10 +27,14 @@ class Session(Model):
     #: The dialect that created it: ``modern``, ``platform``, ``v4``, ``its``.
     client: Mapped[str] = mapped_column(String(16))
     ip: Mapped[str] = mapped_column(String(45), default="")
+    #: The client's ``User-Agent`` as it signed in, cut to :data:`USER_AGENT_MAX` characters.
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The session ends with its last refresh token.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The last authenticated request, written at most once a minute (``None``: none since sign-in).
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 

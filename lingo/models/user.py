@@ -56,6 +56,12 @@ class User(Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the person asked to delete the account (``None``: no deletion pending).
+    delete_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When ``flask purge`` may erase the person (the end of ``ACCOUNT_DELETE_GRACE``).
+    delete_after: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: When the person was erased: the row is then an anonymised tombstone.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     enterprise: Mapped[Enterprise | None] = relationship(lazy="select")
     applications: Mapped[list[EnterpriseApplication]] = relationship(

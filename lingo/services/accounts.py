@@ -47,7 +47,9 @@ _USER_BY = {kind: select(User).where(_identity_column(kind) == bindparam("key"))
 #: stay unloaded (loaded if touched): every column costs the MySQL driver a
 #: descriptor to parse, and a user row has two dozen.
 _SIGN_IN_BY = {
-    kind: statement.options(load_only(User.id, User.is_active, User.password_hash, User.phone, User.username))
+    kind: statement.options(
+        load_only(User.id, User.is_active, User.password_hash, User.phone, User.username, User.delete_after)
+    )
     for kind, statement in _USER_BY.items()
 }
 #: The id of the user whose phone (or email) is ``:key``, from the index alone (Core).

@@ -25,8 +25,9 @@ from sqlalchemy.orm import defer
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Session, SessionToken, User
-from ..models.session import ACCESS, REFRESH
+from ..models.session import ACCESS, REFRESH, USER_AGENT_MAX
 from ..settings import current as settings
+from . import context
 from .transaction import use_case
 
 ALNUM = string.ascii_letters + string.digits
@@ -209,15 +210,19 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     session's connection: a sign-in builds no ORM objects of its own, because
     the unit of work costs more than the argon2 verify leaves room for.
 
-    :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user.
+    :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user,
+        ``ACCOUNT_PENDING_DELETION`` while the person's deletion is pending.
     """
     require_active(user)
+    if user.delete_after is not None:
+        raise DomainError(Error.ACCOUNT_PENDING_DELETION)
     inserted = db.session.connection().execute(
         _INSERT_SESSION,
         {
             "user_id": user.id,
             "client": policy.client,
             "ip": ip[:45],
+            "user_agent": context.current().user_agent[:USER_AGENT_MAX],
             "created_at": now,
             "expires_at": now + _session_lifetime(policy),
         },

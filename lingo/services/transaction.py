@@ -5,8 +5,11 @@ action (sign in, send a code, rotate a token …), marked with :func:`use_case`.
 It commits when it returns. When it raises, it rolls back, unless the error
 says its work must stand (``DomainError(..., persist=True)``: a wrong code
 counted, limits kept, a reused token's session revoked), in which case it
-commits and re-raises. Helpers (everything else in the service layer) run in
-the caller's transaction and never end it; use cases do not call each other.
+commits and re-raises. After a rollback, the failure events it recorded in
+the audit log (:func:`lingo.services.audit.record` with ``failure=True``)
+are written again and committed: a refused attempt is always on record.
+Helpers (everything else in the service layer) run in the caller's
+transaction and never end it; use cases do not call each other.
 
 A use case may also commit in the middle, where the order of effects is part
 of the rule (``codes.send`` commits the new code before calling the SMS
@@ -21,6 +24,7 @@ from typing import ParamSpec, TypeVar
 
 from ..errors import DomainError
 from ..extensions import db
+from . import audit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,18 +35,22 @@ def use_case(function: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(function)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            result = function(*args, **kwargs)
-        except DomainError as exc:
-            if exc.persist:
-                db.session.commit()
-            else:
+        with audit.failures_kept() as failures:
+            try:
+                result = function(*args, **kwargs)
+            except DomainError as exc:
+                if exc.persist:
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+                    if failures:
+                        audit.rewrite(failures)
+                        db.session.commit()
+                raise
+            except BaseException:
                 db.session.rollback()
-            raise
-        except BaseException:
-            db.session.rollback()
-            raise
-        db.session.commit()
-        return result
+                raise
+            db.session.commit()
+            return result
 
     return run

@@ -34,6 +34,8 @@ ERRORS: dict[Error, tuple[int, str]] = {
     Error.INVALID_TOKEN: (401, "Invalid token"),
     Error.FORBIDDEN: (403, "Forbidden"),
     Error.ACCOUNT_DISABLED: (403, "Account disabled"),
+    Error.ACCOUNT_PENDING_DELETION: (403, "Account disabled"),
+    Error.PASSWORD_LOCKED: (429, "Too many requests"),
     Error.NOT_FOUND: (404, "Not found"),
     Error.NO_SUCH_PATH: (404, "Not found"),
     Error.METHOD_NOT_ALLOWED: (405, "Method not allowed"),

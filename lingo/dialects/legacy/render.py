@@ -32,6 +32,8 @@ ERRORS: dict[Error, tuple[int, str]] = {
     Error.INVALID_TOKEN: (-1, "无效的令牌"),
     Error.FORBIDDEN: (-1, "没有访问或操作权限"),
     Error.ACCOUNT_DISABLED: (-1, "账号已被禁用"),
+    Error.ACCOUNT_PENDING_DELETION: (-1, "账号已被禁用"),
+    Error.PASSWORD_LOCKED: (-1, "密码错误次数过多, 请稍后再试"),
     Error.NOT_FOUND: (-1, "数据未查到"),
     Error.NO_SUCH_PATH: (-1, "访问的路径不存在"),
     Error.METHOD_NOT_ALLOWED: (-1, "请求方法不允许"),

@@ -27,6 +27,8 @@ ERRORS: dict[Error, tuple[int, int, str]] = {
     Error.INVALID_TOKEN: (10004, 401, "无效的Token, 可能是错误的, 失效的, 用户已被删除"),
     Error.FORBIDDEN: (10003, 403, "该用户没有访问或操作权限"),
     Error.ACCOUNT_DISABLED: (10003, 403, "该用户没有访问或操作权限"),
+    Error.ACCOUNT_PENDING_DELETION: (10003, 403, "该用户没有访问或操作权限"),
+    Error.PASSWORD_LOCKED: (10000, 429, "密码错误次数过多, 请稍后再试或使用验证码登录"),
     Error.NOT_FOUND: (10001, 404, "数据未查到"),
     Error.NO_SUCH_PATH: (10002, 404, "访问的路径不存在"),
     Error.METHOD_NOT_ALLOWED: (10000, 405, "请求方法不允许"),

@@ -1,0 +1,147 @@
+"""The audit log: security events, written in the transaction of what they record.
+
+:func:`record` inserts one row (Core, no object). A use case that fails rolls
+its transaction back, and with it the rows it recorded, except the failures
+themselves: events recorded with ``failure=True`` (a wrong password, a wrong
+code, a locked attempt) are written again after the rollback by
+:func:`lingo.services.transaction.use_case`, in their own transaction.
+
+A row never holds a password, a code or a token: the account is masked and
+``details`` carries only what the event names (method, reason, counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy.sql import Select
+
+from ..extensions import db
+from ..models import AuditEvent
+from ..senders.sms import mask
+from . import context
+
+#: Every event the log records.
+EVENTS = (
+    "sign_in.succeeded",
+    "sign_in.failed",
+    "sign_in.locked",
+    "code.sent",
+    "code.refused",
+    "code.verified",
+    "code.failed",
+    "password.set",
+    "password.reset",
+    "session.revoked",
+    "token.reuse_detected",
+    "account.disabled",
+    "account.enabled",
+    "account.delete_requested",
+    "account.delete_cancelled",
+    "account.purged",
+    "admin.role_changed",
+)
+
+_table = cast(Table, AuditEvent.__table__)
+#: One event row (Core: nothing reads it back).
+_INSERT = insert(_table)
+#: Events older than ``:before`` (retention), in batches by id.
+_EXPIRED_IDS = (
+    select(_table.c.id).where(_table.c.at < bindparam("before")).order_by(_table.c.id).limit(bindparam("batch"))
+)
+_DELETE_IDS = delete(_table).where(_table.c.id.in_(bindparam("ids", expanding=True)))
+
+#: Failure events of the running use case, written again if it rolls back.
+_FAILURES: ContextVar[list[dict[str, Any]] | None] = ContextVar("lingo_audit_failures", default=None)
+
+
+def record(
+    event: str,
+    *,
+    now: datetime,
+    user_id: int | None = None,
+    account: str = "",
+    actor_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    failure: bool = False,
+) -> None:
+    """Record ``event`` in the current transaction (see the module docstring).
+
+    :param account: the account key (E.164 phone or email); stored masked.
+    :param failure: keep the row even when the use case rolls back.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown audit event {event!r}")
+    client = context.current()
+    row = {
+        "at": now,
+        "event": event,
+        "user_id": user_id,
+        "account": mask(account) if account else "",
+        "ip": client.ip[:45],
+        "dialect": client.dialect[:16],
+        "request_id": client.request_id[:64],
+        "actor_id": actor_id,
+        "details": details or {},
+    }
+    db.session.execute(_INSERT, row)
+    failures = _FAILURES.get()
+    if failure and failures is not None:
+        failures.append(row)
+
+
+@contextmanager
+def failures_kept() -> Iterator[list[dict[str, Any]]]:
+    """Collect the failure events recorded inside the block (for :func:`rewrite`)."""
+    token = _FAILURES.set([])
+    try:
+        yield _FAILURES.get() or []
+    finally:
+        _FAILURES.reset(token)
+
+
+def rewrite(rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` again (after a rollback erased them); the caller commits."""
+    if rows:
+        db.session.execute(_INSERT, rows)
+
+
+def events_query(
+    *,
+    user_id: int | None = None,
+    event: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select[Any]:
+    """Events matching the filters, newest first (built per call: the filters vary)."""
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if user_id is not None:
+        statement = statement.where(AuditEvent.user_id == user_id)
+    if event:
+        statement = statement.where(AuditEvent.event == event)
+    if since is not None:
+        statement = statement.where(AuditEvent.at >= since)
+    if until is not None:
+        statement = statement.where(AuditEvent.at < until)
+    return statement
+
+
+def purge_expired(now: datetime, retention: Any, *, batch: int = 1000) -> int:
+    """Delete events older than ``retention`` (a ``timedelta``), ``batch`` rows per
+    transaction so a large backlog never holds long locks. Commits each batch.
+
+    :returns: how many events were deleted.
+    """
+    removed = 0
+    while True:
+        ids = list(db.session.execute(_EXPIRED_IDS, {"before": now - retention, "batch": batch}).scalars())
+        if not ids:
+            return removed
+        db.session.execute(_DELETE_IDS, {"ids": ids})
+        db.session.commit()
+        removed += len(ids)
