@@ -24,4 +24,4 @@ DIALECT = Dialect(
 )
 
 from . import routes  # noqa: E402,F401  (registers the routes on bp)
-from .routes import send_code  # noqa: E402,F401  (reached through lingo.dialects.shared)
+from .routes.auth import send_code  # noqa: E402,F401  (reached through lingo.dialects.shared)

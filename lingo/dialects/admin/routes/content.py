@@ -8,17 +8,17 @@ from typing import Any
 from flask import Response, request
 from marshmallow import Schema
 
-from ... import clock
-from ...models import Faq, FeedbackCategory, User
-from ...senders import push_sender
-from ...services import content, feedback, managers, pushes
-from ...services.pages import Page, PageRequest
-from ...web import guard, pagination, records
-from ...web.parsing import check_text, json_body, load
-from ...web.query import record_id
-from ...web.records import timestamp
-from . import bp, schemas
-from .render import ok
+from .... import clock
+from ....models import Faq, FeedbackCategory, User
+from ....senders import push_sender
+from ....services import content, feedback, managers, pushes
+from ....services.pages import Page, PageRequest
+from ....web import guard, pagination, records
+from ....web.parsing import check_text, json_body, load
+from ....web.query import record_id
+from ....web.records import timestamp
+from .. import bp, schemas
+from ..render import ok
 
 
 def user_record(user: User) -> dict[str, Any]:

@@ -6,15 +6,15 @@ from typing import Any
 
 from flask import Response, current_app
 
-from ... import clock
-from ...senders import sms_sender
-from ...services import accounts, codes, sessions
-from ...web import guard
-from ...web.captcha import require_captcha
-from ...web.limits import password_login, registration_lookup
-from ...web.parsing import client_ip, json_body, load
-from . import DIALECT, bp, schemas
-from .render import ok
+from .... import clock
+from ....senders import sms_sender
+from ....services import accounts, codes, sessions
+from ....web import guard
+from ....web.captcha import require_captcha
+from ....web.limits import password_login, registration_lookup
+from ....web.parsing import client_ip, json_body, load
+from .. import DIALECT, bp, schemas
+from ..render import ok
 
 
 def _tokens(sign_in: accounts.SignIn) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Admin account routes: operator-initiated deletion and pending deletions."""

@@ -1,0 +1,1 @@
+"""Admin audit routes: the security event log, filtered and paginated."""

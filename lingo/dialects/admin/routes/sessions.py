@@ -1,0 +1,1 @@
+"""Admin session routes: list and revoke a user's sessions."""
