@@ -126,9 +126,10 @@ def test_rotate_kills_the_old_pair_and_reusing_its_refresh_token_revokes_the_ses
 
 
 def test_revoking_a_session_kills_its_tokens_and_no_other_sessions(policy, account, send, clock):
-    phone = accounts.login_with_code(account, send(account), policy, ip=IP, now=clock()).tokens
+    signed_in = accounts.login_with_code(account, send(account), policy, ip=IP, now=clock())
+    phone = signed_in.tokens
     tablet = accounts.login_with_code(account, send(account), policy, ip=IP, now=clock()).tokens
-    sessions.revoke_session(phone.session_id, now=clock())
+    sessions.revoke_session(phone.session_id, user_id=signed_in.user.id, now=clock())
     assert error_of(lambda: sessions.authenticate(phone.access_token, clock())) is Error.INVALID_TOKEN
     assert error_of(lambda: sessions.rotate(phone.refresh_token, policy, now=clock())) is Error.INVALID_TOKEN
     assert sessions.authenticate(tablet.access_token, clock())[1] == tablet.session_id

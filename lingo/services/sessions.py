@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import Session, SessionToken, User
 from ..models.session import ACCESS, REFRESH, USER_AGENT_MAX
 from ..settings import current as settings
-from . import context
+from . import audit, context
 from .transaction import use_case
 
 ALNUM = string.ascii_letters + string.digits
@@ -340,7 +340,17 @@ def _claim(*criteria: Any, **values: Any) -> int:
     return cast("CursorResult[Any]", result).rowcount  # an UPDATE: its Result is a CursorResult
 
 
-def _reuse(token_id: int, session_id: int, now: datetime) -> NoReturn:
+def _kill_for_reuse(session_id: int, user_id: int, now: datetime, reason: str) -> NoReturn:
+    """Revoke a session whose refresh token was reused; the revocation and its audit event stand.
+
+    :raises DomainError: ``INVALID_TOKEN``, always.
+    """
+    _revoke(Session.id == session_id, now=now)
+    audit.record("token.reuse_detected", now=now, user_id=user_id, details={"session_id": session_id, "reason": reason})
+    raise DomainError(Error.INVALID_TOKEN, persist=True)
+
+
+def _reuse(token_id: int, session_id: int, user_id: int, now: datetime) -> NoReturn:
     """A rotated refresh token was presented and no grace applies: revoke the session,
     unless this is a copy within :data:`DUPLICATE_WINDOW` of the token's grace retry.
 
@@ -352,11 +362,10 @@ def _reuse(token_id: int, session_id: int, now: datetime) -> NoReturn:
     retried_at = db.session.execute(_RETRIED_AT, {"token_id": token_id}).scalar_one()
     if retried_at is not None and now <= retried_at + DUPLICATE_WINDOW:
         raise DomainError(Error.INVALID_TOKEN)  # a copy: nothing to keep
-    _revoke(Session.id == session_id, now=now)
-    raise DomainError(Error.INVALID_TOKEN, persist=True)
+    _kill_for_reuse(session_id, user_id, now, "rotated token presented again")
 
 
-def _grace_retry(token_id: int, session_id: int, now: datetime) -> bool:
+def _grace_retry(token_id: int, session_id: int, user_id: int, now: datetime) -> bool:
     """Take the one grace retry of a rotated refresh token, killing its child pair.
 
     True when ``token_id`` was rotated at most ``REFRESH_REUSE_GRACE`` ago, was not
@@ -389,8 +398,7 @@ def _grace_retry(token_id: int, session_id: int, now: datetime) -> bool:
     if not _claim(
         SessionToken.parent_id == token_id, SessionToken.kind == REFRESH, SessionToken.used_at.is_(None), used_at=now
     ):
-        _revoke(Session.id == session_id, now=now)
-        raise DomainError(Error.INVALID_TOKEN, persist=True)
+        _kill_for_reuse(session_id, user_id, now, "ancestor or lost token presented")
     return True
 
 
@@ -434,8 +442,8 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise DomainError(Error.INVALID_TOKEN)
     rotated = _claim(SessionToken.id == row.id, SessionToken.used_at.is_(None), used_at=now) == 1
-    if not rotated and not _grace_retry(row.id, row.session_id, now):
-        _reuse(row.id, row.session_id, now)
+    if not rotated and not _grace_retry(row.id, row.session_id, row.User.id, now):
+        _reuse(row.id, row.session_id, row.User.id, now)
     require_active(row.User)
     db.session.execute(_EXPIRE_ACCESS, {"of_session": row.session_id, "now": now})
     issued = _issue(row.session_id, row.User, policy, now, parent_id=row.id)
@@ -453,9 +461,13 @@ def _revoke(*criteria: Any, now: datetime) -> None:
 
 
 @use_case
-def revoke_session(session_id: int, *, now: datetime) -> None:
-    """Revoke one session and so every token it issued. Commits."""
-    _revoke(Session.id == session_id, now=now)
+def revoke_session(session_id: int, *, user_id: int, now: datetime, reason: str = "sign_out") -> None:
+    """Revoke one session of ``user_id`` and so every token it issued. Commits.
+
+    Audited as ``session.revoked`` with ``reason`` (``sign_out`` …).
+    """
+    _revoke(Session.id == session_id, Session.user_id == user_id, now=now)
+    audit.record("session.revoked", now=now, user_id=user_id, details={"session_id": session_id, "reason": reason})
 
 
 def revoke_user_sessions(user_id: int, *, now: datetime) -> None:

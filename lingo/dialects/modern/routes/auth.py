@@ -99,5 +99,5 @@ def refresh() -> Response:
 @bp.post("/logout")
 def logout() -> Response:
     """``POST /api/auth/logout`` (bearer): revoke this session."""
-    sessions.revoke_session(guard.current_session_id(), now=clock.now())
+    sessions.revoke_session(guard.current_session_id(), user_id=guard.current_user_id(), now=clock.now())
     return ok({})

@@ -96,5 +96,5 @@ def refresh_token() -> Response:
 @bp.post("/api/auth/destroy_token")
 def destroy_token() -> Response:
     """``POST /api/auth/destroy_token`` (``Authorization: Token <t>``) → ``{}``: revoke the session."""
-    sessions.revoke_session(guard.current_session_id(), now=clock.now())
+    sessions.revoke_session(guard.current_session_id(), user_id=guard.current_user_id(), now=clock.now())
     return ok({})
