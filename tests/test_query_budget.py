@@ -87,11 +87,13 @@ def test_v4_isregister_takes_one_statement(app, client):
 def test_send_code_statement_budget(app, client):
     # Three send limits (IP per hour, one per 60 s, per day): one upsert each,
     # which also returns the new count (no SELECT); then the previous code is
-    # killed (UPDATE) and the new one stored (INSERT). Commit is not a statement.
+    # killed (UPDATE) and the new one stored (INSERT); after delivery the
+    # ``code.sent`` audit row (the issue allows one audit INSERT per send:
+    # 5 → 6). Commit is not a statement.
     with statements(app) as seen:
         response = client.post("/api/auth/send_code", json={"phone": "13900000001"})
     assert response.status_code == 200, response.get_json()
-    assert len(seen) <= 5, seen
+    assert len(seen) <= 6, seen
 
 
 def test_feedback_page_statement_budget(app, client, modern, clock):
@@ -120,8 +122,10 @@ def test_feedback_page_past_the_end_counts_separately(app, client, modern, clock
 
 
 def test_phone_login_statement_budget(app, client, modern):
-    # Find the user by phone; insert the session (flushed for its id); insert
-    # the access and refresh tokens in one batch. The argon2 verify is the cost.
+    # Find the user by phone (its lock-out counter joined on); insert the
+    # session (flushed for its id); insert the access and refresh tokens in one
+    # batch; insert the ``sign_in.succeeded`` audit row (the issue allows one
+    # audit INSERT per sign-in: 3 → 4). The argon2 verify is the cost.
     modern.tokens(PHONE)
     code = modern.code(PHONE)
     response = client.post("/api/auth/set_password_by_code",
@@ -130,7 +134,7 @@ def test_phone_login_statement_budget(app, client, modern):
     with statements(app) as seen:
         response = client.post("/api/auth/phone_login", json={"phone": PHONE, "password": PASSWORD})
     assert response.status_code == 200, response.get_json()
-    assert len(seen) <= 3, seen
+    assert len(seen) <= 4, seen
 
 
 def test_logout_is_one_lookup_one_update_and_its_audit_row(app, client, modern):

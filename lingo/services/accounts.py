@@ -19,9 +19,9 @@ from sqlalchemy.orm import load_only
 
 from ..errors import DomainError, Error
 from ..extensions import db
-from ..models import User
+from ..models import RateCounter, User
 from ..settings import current as settings
-from . import codes, passwords, sessions
+from . import audit, codes, lockout, passwords, sessions
 from .identity import EMAIL, PHONE, Account
 from .sessions import Issued, TokenPolicy, random_alnum, require_active
 from .transaction import use_case
@@ -43,19 +43,32 @@ def _identity_column(kind: str) -> Any:
 _users = cast(Table, User.__table__)
 #: The user whose phone (or email) is ``:key``, by kind of account.
 _USER_BY = {kind: select(User).where(_identity_column(kind) == bindparam("key")) for kind in (PHONE, EMAIL)}
-#: :data:`_USER_BY` loading only what a password sign-in reads. The other columns
-#: stay unloaded (loaded if touched): every column costs the MySQL driver a
-#: descriptor to parse, and a user row has two dozen.
-_SIGN_IN_BY = {
-    kind: statement.options(
-        load_only(User.id, User.is_active, User.password_hash, User.phone, User.username, User.delete_after)
-    )
-    for kind, statement in _USER_BY.items()
+_counters = cast(Table, RateCounter.__table__)
+#: A password sign-in's one statement: the user, with the account's lock
+#: counter (``:lock_key``, :mod:`.lockout`) joined on, so checking the lock
+#: costs no statement of its own.
+_PASSWORD_USER_BY = {
+    kind: select(User, _counters.c.window_start.label("lock_start"), _counters.c.count.label("lock_count"))
+    .outerjoin(_counters, _counters.c.key == bindparam("lock_key"))
+    .where(_identity_column(kind) == bindparam("key"))
+    for kind in (PHONE, EMAIL)
 }
+#: :data:`_PASSWORD_USER_BY` loading only what a sign-in that returns tokens
+#: reads. The other columns stay unloaded (loaded if touched): every column
+#: costs the MySQL driver a descriptor to parse, and a user row has two dozen.
+_SIGN_IN_COLUMNS = (User.id, User.is_active, User.password_hash, User.phone, User.username, User.delete_after)
+_SIGN_IN_BY = {kind: statement.options(load_only(*_SIGN_IN_COLUMNS)) for kind, statement in _PASSWORD_USER_BY.items()}
 #: The id of the user whose phone (or email) is ``:key``, from the index alone (Core).
 _ID_BY = {
     kind: select(_users.c.id).where(_users.c[_identity_column(kind).key] == bindparam("key")) for kind in (PHONE, EMAIL)
 }
+
+
+def identity_of(user: User) -> Account:
+    """The account ``user`` signs in with: their phone, else their email."""
+    if user.e164:
+        return Account(PHONE, user.e164, user.area, user.phone)
+    return Account(EMAIL, user.email or "")
 
 
 def find_user(account: Account) -> User | None:
@@ -126,29 +139,64 @@ def check_password(account: Account, password: str, *, now: datetime, narrow: bo
     """Authenticate by password; rehash when the argon2 parameters changed.
 
     ``narrow`` loads only the columns a sign-in that returns just tokens reads
-    (:data:`_SIGN_IN_BY`); otherwise the whole user.
+    (:data:`_SIGN_IN_BY`); otherwise the whole user. A locked account
+    (:mod:`.lockout`) is refused before its password is looked at; a wrong
+    password counts towards the lock. Failures are audited (``sign_in.failed``,
+    ``sign_in.locked``) and the count stands when the use case fails.
 
     :raises DomainError: ``NOT_REGISTERED``, ``ACCOUNT_DISABLED``,
-        ``PASSWORD_NOT_SET`` or ``WRONG_PASSWORD``.
+        ``PASSWORD_LOCKED``, ``PASSWORD_NOT_SET`` or ``WRONG_PASSWORD``.
     """
-    statement = (_SIGN_IN_BY if narrow else _USER_BY)[account.kind]
-    user = _live(db.session.execute(statement, {"key": account.key}).scalar_one_or_none())
+    statement = (_SIGN_IN_BY if narrow else _PASSWORD_USER_BY)[account.kind]
+    row = db.session.execute(statement, {"key": account.key, "lock_key": lockout.lock_key(account)}).first()
+    try:
+        user = _live(row.User if row is not None else None)
+    except DomainError as exc:
+        _password_failed(account, None if row is None else row.User.id, exc.error, now)
+        raise
+    assert row is not None  # _live refused a missing user
+    if lockout.is_locked(row.lock_start, row.lock_count, now):
+        audit.record("sign_in.locked", now=now, user_id=user.id, account=account.key, failure=True)
+        raise DomainError(Error.PASSWORD_LOCKED)
     if not user.password_hash:
+        _password_failed(account, user.id, Error.PASSWORD_NOT_SET, now)
         raise DomainError(Error.PASSWORD_NOT_SET)
     ok, new_hash = passwords.verify_password(user.password_hash, password)
     if not ok:
-        raise DomainError(Error.WRONG_PASSWORD)
+        locked = lockout.count_failure(account, now)
+        _password_failed(account, user.id, Error.WRONG_PASSWORD, now, locked=locked)
+        raise DomainError(Error.WRONG_PASSWORD, persist=True)
     if new_hash:
         user.password_hash = new_hash
     return user
 
 
-def signed_in(user: User, policy: TokenPolicy, *, ip: str, now: datetime, is_new_user: bool = False) -> SignIn:
-    """The end of every sign-in: open a session for ``user`` (the use case commits).
+def _password_failed(
+    account: Account, user_id: int | None, error: Error, now: datetime, *, locked: bool = False
+) -> None:
+    """Audit a refused password sign-in (kept when the use case rolls back)."""
+    details: dict[str, Any] = {"method": "password", "reason": error.key}
+    if locked:
+        details["locked"] = True
+    audit.record("sign_in.failed", now=now, user_id=user_id, account=account.key, details=details, failure=True)
 
-    :raises DomainError: ``ACCOUNT_DISABLED``.
+
+def signed_in(
+    user: User, policy: TokenPolicy, *, method: str, ip: str, now: datetime, is_new_user: bool = False
+) -> SignIn:
+    """The end of every sign-in: open a session for ``user`` and audit it (the use case commits).
+
+    :param method: how the person proved who they are (``password``, ``code``).
+    :raises DomainError: ``ACCOUNT_DISABLED`` or ``ACCOUNT_PENDING_DELETION``.
     """
-    return SignIn(user, sessions.open_session(user, policy, ip=ip, now=now), is_new_user)
+    issued = sessions.open_session(user, policy, ip=ip, now=now)
+    audit.record(
+        "sign_in.succeeded",
+        now=now,
+        user_id=user.id,
+        details={"method": method, "session_id": issued.session_id, "new_user": is_new_user},
+    )
+    return SignIn(user, issued, is_new_user)
 
 
 @use_case
@@ -157,7 +205,8 @@ def login_with_password(account: Account, password: str, policy: TokenPolicy, *,
 
     :raises DomainError: see :func:`check_password`.
     """
-    return signed_in(check_password(account, password, now=now, narrow=True), policy, ip=ip, now=now)
+    user = check_password(account, password, now=now, narrow=True)
+    return signed_in(user, policy, method="password", ip=ip, now=now)
 
 
 @use_case
@@ -185,7 +234,8 @@ def login_with_code(
             user = find_user(account)  # registered by a concurrent request: sign in
             if user is None:
                 raise
-    return signed_in(user, policy, ip=ip, now=now, is_new_user=created)
+    lockout.clear(account)  # the phone's owner is in: a password lock-out ends
+    return signed_in(user, policy, method="code", ip=ip, now=now, is_new_user=created)
 
 
 def _proven_hash(account: Account, code: object, password: str, *, use: str, ip: str, now: datetime) -> str:
@@ -239,18 +289,22 @@ def register_and_sign_in(
     :raises DomainError: ``ALREADY_REGISTERED`` or ``INVALID_CODE``.
     """
     user = register(account, code, password, ip=ip, now=now)
-    return signed_in(user, policy, ip=ip, now=now, is_new_user=True)
+    return signed_in(user, policy, method="code", ip=ip, now=now, is_new_user=True)
 
 
-def set_password(user: User, new_password: str, *, now: datetime) -> None:
+def set_password(user: User, new_password: str, *, now: datetime, event: str = "password.set") -> None:
     """Replace a user's password and revoke every session they have (caller commits)."""
-    _store_password(user, passwords.hash_password(new_password), now=now)
+    _store_password(user, passwords.hash_password(new_password), now=now, event=event)
 
 
-def _store_password(user: User, password_hash: str, *, now: datetime) -> None:
+def _store_password(user: User, password_hash: str, *, now: datetime, event: str) -> None:
+    """Store a new password hash, revoke every session, lift a lock-out, audit ``event``."""
     user.password_hash = password_hash
     user.updated_at = now
     sessions.revoke_user_sessions(user.id, now=now)
+    if user.e164 or user.email:
+        lockout.clear(identity_of(user))
+    audit.record(event, now=now, user_id=user.id)
 
 
 @use_case
@@ -264,7 +318,7 @@ def reset_password_with_code(account: Account, code: object, new_password: str, 
     user = _live(find_user(account))
     new_hash = _proven_hash(account, code, new_password, use=codes.RESET, ip=ip, now=now)
     codes.verify(account, code, use=codes.RESET, ip=ip, now=now)
-    _store_password(user, new_hash, now=now)
+    _store_password(user, new_hash, now=now, event="password.reset")
     return user
 
 

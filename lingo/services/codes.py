@@ -20,7 +20,7 @@ from ..models import VerificationCode
 from ..models.code import PURPOSE_ANY, PURPOSE_REGISTER, PURPOSE_RESET
 from ..senders.sms import SCENE_ANY, SCENE_RESET, CodeSender, mask
 from ..settings import current as settings
-from . import throttles
+from . import audit, throttles
 from .identity import PHONE, Account, email_account, modern_phone
 from .transaction import use_case
 
@@ -196,6 +196,39 @@ def send(
     purpose: str = PURPOSE_ANY,
     precondition: Callable[[], None] | None = None,
 ) -> str:
+    """Issue a new code for ``account`` and deliver it (:func:`_send`); audited. Commits.
+
+    A delivered code is recorded as ``code.sent``; a refusal (region, limits,
+    the precondition, the provider) as ``code.refused`` with the error's key,
+    kept even though the use case rolls back.
+
+    :returns: the code (for ``RETURN_CODE`` only; never log it).
+    :raises DomainError: see :func:`_send`.
+    """
+    try:
+        code = _send(account, ip=ip, now=now, sender=sender, purpose=purpose, precondition=precondition)
+    except DomainError as exc:
+        audit.record(
+            "code.refused",
+            now=now,
+            account=account.key,
+            details={"reason": exc.error.key, "purpose": purpose},
+            failure=True,
+        )
+        raise
+    audit.record("code.sent", now=now, account=account.key, details={"purpose": purpose})
+    return code
+
+
+def _send(
+    account: Account,
+    *,
+    ip: str,
+    now: datetime,
+    sender: CodeSender,
+    purpose: str = PURPOSE_ANY,
+    precondition: Callable[[], None] | None = None,
+) -> str:
     """Issue a new code for ``account`` and deliver it; the previous code dies.
 
     A phone outside ``SMS_ALLOWED_REGIONS`` is refused first. Limits (one per
@@ -209,9 +242,9 @@ def send(
     When delivery fails the new code is killed and the limits are given back,
     except after a provider time-out: the message may still arrive, so the
     code stays live and the limits stay taken (a slow provider must not turn
-    into unlimited sends). Commits.
+    into unlimited sends). Commits the new code before calling the provider.
 
-    :returns: the code (for ``RETURN_CODE`` only; never log it).
+    :returns: the code.
     :raises DomainError: ``INVALID_INPUT`` (region), ``SEND_TOO_FREQUENT``,
         ``RATE_LIMITED``, the precondition's or the sender's error.
     """
@@ -301,6 +334,7 @@ def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, 
     caps = _failure_limits(account, ip)
     for key, most in caps:
         if not throttles.take(key, most, 3600, now):
+            _failed(account, now, "failure_cap")
             raise DomainError(Error.INVALID_CODE)
     row = db.session.execute(_LIVE_CODE, {"account_key": account.key}).scalar_one_or_none()
     live = (
@@ -324,12 +358,20 @@ def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, 
             return
         result = db.session.execute(_CONSUME, {"code_id": row.id, "max_attempts": max_attempts, "now": now})
         if cast("CursorResult[Any]", result).rowcount == 1:  # an UPDATE: its Result is a CursorResult
+            audit.record("code.verified", now=now, account=account.key, details={"use": use})
             return
+        _failed(account, now, "used_meanwhile")
         raise DomainError(Error.INVALID_CODE)  # another request used it a moment ago
     if live:
         assert row is not None  # live implies a row
         db.session.execute(_COUNT_ATTEMPT, {"code_id": row.id})
+    _failed(account, now, "wrong" if live else "no_live_code")
     raise DomainError(Error.INVALID_CODE, persist=True)
+
+
+def _failed(account: Account, now: datetime, reason: str) -> None:
+    """Audit a refused code (kept when the use case rolls back)."""
+    audit.record("code.failed", now=now, account=account.key, details={"reason": reason}, failure=True)
 
 
 @use_case
@@ -339,3 +381,4 @@ def check(account: Account, code: object, *, use: str, ip: str, now: datetime) -
     :raises DomainError: see :func:`verify`.
     """
     verify(account, code, use=use, ip=ip, now=now, consume=False)
+    audit.record("code.verified", now=now, account=account.key, details={"use": use, "consumed": False})

@@ -84,7 +84,7 @@ def register_on_device(
     """
     user = accounts.register(account, code, password, ip=ip, now=now, nickname=name, use=codes.REGISTER)
     remember_device(user, device_identifier, now=now)
-    return accounts.signed_in(user, policy, ip=ip, now=now, is_new_user=True)
+    return accounts.signed_in(user, policy, method="code", ip=ip, now=now, is_new_user=True)
 
 
 @use_case
@@ -105,4 +105,4 @@ def login_on_device(
     """
     user = accounts.check_password(account, password, now=now)
     changed = remember_device(user, device_identifier, now=now)
-    return accounts.signed_in(user, policy, ip=ip, now=now), changed
+    return accounts.signed_in(user, policy, method="password", ip=ip, now=now), changed

@@ -79,7 +79,7 @@ def reset_with_grant(account: Account, new_password: str, *, ip: str, now: datet
     except DomainError as exc:
         exc.persist = True  # the attempt counts
         raise
-    accounts.set_password(user, new_password, now=now)
+    accounts.set_password(user, new_password, now=now, event="password.reset")
     return user
 
 

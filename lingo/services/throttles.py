@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Executable, bindparam, case, func, select, update
+from sqlalchemy import BigInteger, Executable, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -36,7 +36,8 @@ def client_group(ip: str) -> str:
     return str(address)
 
 
-def _key(key: str) -> str:
+def counter_key(key: str) -> str:
+    """The stored form of a counter key: long keys become their prefix and a SHA-256."""
     if len(key) <= 191:
         return key
     prefix = key.split(":", 1)[0]
@@ -75,6 +76,8 @@ def _take_statement(dialect: str) -> Executable:
 _TAKE = {"sqlite": _take_statement("sqlite"), "mysql": _take_statement("mysql")}
 #: Read a counter's window and count.
 _READ = select(RateCounter.window_start, RateCounter.count).where(RateCounter.key == bindparam("key"))
+#: Delete counters.
+_CLEAR = delete(RateCounter).where(RateCounter.key.in_(bindparam("counter_keys", expanding=True)))
 #: Give one unit back.
 _GIVE_BACK = (
     update(RateCounter)
@@ -97,20 +100,32 @@ def take(key: str, limit: int, window: int, now: datetime) -> bool:
     connection = db.session.connection()
     sqlite = connection.dialect.name == "sqlite"
     statement = _TAKE["sqlite" if sqlite else "mysql"]
-    result = connection.execute(statement, {"key": _key(key), "ts": _epoch(now), "window": window})
+    result = connection.execute(statement, {"key": counter_key(key), "ts": _epoch(now), "window": window})
     count = result.scalar_one() if sqlite else result.lastrowid
     return count <= limit
 
 
+def is_used_up(window_start: int | None, count: int | None, limit: int, window: int, now: datetime) -> bool:
+    """Whether a counter read as ``(window_start, count)`` (``None`` when it has no row) has no unit left."""
+    if window_start is None or count is None:
+        return False
+    return bool(window_start > _epoch(now) - window and count >= limit)
+
+
+def clear(keys: list[str]) -> None:
+    """Delete the counters ``keys`` (a success that forgives earlier failures)."""
+    db.session.execute(_CLEAR, {"counter_keys": [counter_key(key) for key in keys]})
+
+
 def used_up(key: str, limit: int, window: int, now: datetime) -> bool:
     """Whether the counter ``key`` has no unit left in its current window."""
-    row = db.session.execute(_READ, {"key": _key(key)}).first()
+    row = db.session.execute(_READ, {"key": counter_key(key)}).first()
     if row is None:
         return False
     window_start, count = row  # not row.count: to a type checker that is Sequence.count
-    return window_start > _epoch(now) - window and count >= limit
+    return is_used_up(window_start, count, limit, window, now)
 
 
 def give_back(key: str) -> None:
     """Return one unit (after an action that was counted turned out not to happen)."""
-    db.session.execute(_GIVE_BACK, {"counter_key": _key(key)})
+    db.session.execute(_GIVE_BACK, {"counter_key": counter_key(key)})
