@@ -11,7 +11,7 @@ from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import User
 from ..models.user import ROLE_MANAGER, ROLE_USER
-from . import accounts, pages, passwords, sessions
+from . import accounts, audit, pages, passwords, sessions
 from .content import get_or_404
 from .identity import Account
 from .pages import Listing, Page, PageRequest
@@ -105,12 +105,16 @@ def set_role(user: User, role: int, *, now: datetime) -> User:
         raise ValueError(f"role must be one of {ROLES}")
     if role != ROLE_MANAGER and is_last_active_manager(user):
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
+    if user.role != role:
+        audit.record("admin.role_changed", now=now, user_id=user.id, details={"from": user.role, "to": role})
     user.role, user.updated_at = role, now
     return user
 
 
-def _change_active(user: User, active: bool, *, now: datetime) -> None:
-    """Enable or disable ``user``; disabling revokes every session they have (does not commit)."""
+def _change_active(user: User, active: bool, *, now: datetime, actor_id: int | None = None) -> None:
+    """Enable or disable ``user``; disabling revokes every session they have; audited (does not commit)."""
+    if bool(user.is_active) != active:
+        audit.record("account.enabled" if active else "account.disabled", now=now, user_id=user.id, actor_id=actor_id)
     user.is_active, user.updated_at = active, now
     if not active:
         sessions.revoke_user_sessions(user.id, now=now)
@@ -141,5 +145,5 @@ def manage_user(manager: User, user_id: int, *, active: bool, now: datetime) -> 
         raise DomainError(Error.FORBIDDEN, "不能停用或启用自己的账号")
     if not active and is_last_active_manager(user):
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
-    _change_active(user, active, now=now)
+    _change_active(user, active, now=now, actor_id=manager.id)
     return user
