@@ -2,7 +2,8 @@
 
 - ``flask manager``: managers, roles, enabling and disabling users (:mod:`.managers`);
 - ``flask enterprise``: enterprises, applications, permissions (:mod:`.enterprises`);
-- ``flask sms send-test``: check the SMS provider (:mod:`.sms`).
+- ``flask sms send-test``: check the SMS provider (:mod:`.sms`);
+- ``flask audit export``: the audit log as JSON lines (:mod:`.audit`).
 
 Commands call the services; they hold no rules of their own.
 """
@@ -14,10 +15,14 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register lingo's CLI commands on ``app``."""
+    from .audit import audit_cli
     from .enterprises import enterprise_cli
     from .managers import manager
+    from .purge import purge
     from .sms import sms
 
     app.cli.add_command(manager)
     app.cli.add_command(enterprise_cli)
     app.cli.add_command(sms)
+    app.cli.add_command(purge)
+    app.cli.add_command(audit_cli)

@@ -24,7 +24,8 @@ from sqlalchemy.sql import Select
 from ..extensions import db
 from ..models import AuditEvent
 from ..senders.sms import mask
-from . import context
+from . import context, pages
+from .pages import Listing, Page, PageRequest
 
 #: Every event the log records.
 EVENTS = (
@@ -98,9 +99,10 @@ def record(
 @contextmanager
 def failures_kept() -> Iterator[list[dict[str, Any]]]:
     """Collect the failure events recorded inside the block (for :func:`rewrite`)."""
-    token = _FAILURES.set([])
+    failures: list[dict[str, Any]] = []
+    token = _FAILURES.set(failures)
     try:
-        yield _FAILURES.get() or []
+        yield failures
     finally:
         _FAILURES.reset(token)
 
@@ -111,15 +113,9 @@ def rewrite(rows: list[dict[str, Any]]) -> None:
         db.session.execute(_INSERT, rows)
 
 
-def events_query(
-    *,
-    user_id: int | None = None,
-    event: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+def _filtered(
+    statement: Select[Any], *, user_id: int | None, event: str | None, since: datetime | None, until: datetime | None
 ) -> Select[Any]:
-    """Events matching the filters, newest first (built per call: the filters vary)."""
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     if user_id is not None:
         statement = statement.where(AuditEvent.user_id == user_id)
     if event:
@@ -129,6 +125,56 @@ def events_query(
     if until is not None:
         statement = statement.where(AuditEvent.at < until)
     return statement
+
+
+def page(
+    request: PageRequest,
+    *,
+    user_id: int | None = None,
+    event: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Page[AuditEvent]:
+    """A page of events matching the filters, newest first (built per call: the filters vary)."""
+    statement = _filtered(
+        select(AuditEvent).order_by(AuditEvent.id.desc()), user_id=user_id, event=event, since=since, until=until
+    )
+    return pages.fetch(Listing(statement), request)
+
+
+def export(*, since: datetime, until: datetime | None = None, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Every event from ``since`` (to ``until``), oldest first, as plain dicts; read in batches by id."""
+    last_id = 0
+    while True:
+        statement = _filtered(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch),
+            user_id=None,
+            event=None,
+            since=since,
+            until=until,
+        )
+        rows = list(db.session.execute(statement).scalars())
+        if not rows:
+            return
+        for row in rows:
+            yield as_dict(row)
+        last_id = rows[-1].id
+
+
+def as_dict(row: AuditEvent) -> dict[str, Any]:
+    """One event as JSON-ready data (``at`` in ISO 8601 UTC)."""
+    return {
+        "id": row.id,
+        "at": row.at.replace(microsecond=0).isoformat() + "Z",
+        "event": row.event,
+        "user_id": row.user_id,
+        "account": row.account,
+        "ip": row.ip,
+        "dialect": row.dialect,
+        "request_id": row.request_id,
+        "actor_id": row.actor_id,
+        "details": row.details or {},
+    }
 
 
 def purge_expired(now: datetime, retention: Any, *, batch: int = 1000) -> int:

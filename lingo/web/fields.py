@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
@@ -107,3 +108,20 @@ class CaptchaProof(fields.Field):
         if isinstance(value, dict) and all(isinstance(v, str) and len(v) <= self.MAX_LENGTH for v in value.values()):
             return value
         raise self.make_error("invalid")
+
+
+class UtcDateTime(fields.DateTime):
+    """An ISO 8601 time as a naive UTC ``datetime`` (how times are stored); no offset means UTC."""
+
+    default_error_messages = {"invalid": "Input should be a valid ISO 8601 datetime"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 64:
+            raise self.make_error("invalid")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        return parsed

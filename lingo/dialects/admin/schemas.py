@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import validate, validates
 
-from ...web.fields import IdList, Text
+from ...services import audit
+from ...web.fields import IdList, Text, UtcDateTime
 from ...web.parsing import BaseSchema, Bool, Str
 from ...web.query import MAX_ID, QueryInt
 
@@ -64,3 +65,12 @@ class ActiveSchema(BaseSchema):
     """``{is_active}``: a JSON boolean."""
 
     is_active = Bool(required=True)
+
+
+class AuditFilterSchema(BaseSchema):
+    """Query filters of the audit log: ``user_id``, ``event``, ``since``, ``until`` (ISO 8601)."""
+
+    user_id = QueryInt(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    event = Str(load_default=None, validate=validate.OneOf(audit.EVENTS))
+    since = UtcDateTime(load_default=None)
+    until = UtcDateTime(load_default=None)
