@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import validate
+from typing import Any
+
+from marshmallow import ValidationError, validate, validates_schema
 
 from ...services import passwords
 from ...services.identity import modern_phone
@@ -44,3 +46,19 @@ class RefreshSchema(BaseSchema):
     """``{refresh_token}``."""
 
     refresh_token = Str(required=True)
+
+
+class DeleteAccountSchema(BaseSchema):
+    """``{code}`` or ``{password}``, exactly one: the proof of presence for deleting the account."""
+
+    code = Str(load_default=None, validate=validate.Length(max=64))
+    password = Str(load_default=None, validate=validate.Length(min=1, max=1024))
+
+    @validates_schema
+    def _exactly_one(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("code") is None) == (data.get("password") is None):
+            raise ValidationError("Value error, give exactly one of code or password")
+
+
+class CancelDeletionSchema(PhoneCodeSchema):
+    """``{phone, code}``: a fresh code for the phone whose deletion is cancelled."""
