@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import event, select
 
 from lingo.extensions import db
-from lingo.models import Feedback, User
+from lingo.models import Feedback, Session, User
 
 PHONE = "13800138000"
 PASSWORD = "correct-horse-1"
@@ -52,8 +52,16 @@ def _file_feedback(app: Flask, clock: Any, count: int) -> None:
 
 
 def _auth(modern: Any) -> dict[str, str]:
-    """Sign the benchmark user in and return a platform-style ``Token`` header."""
-    return {"Authorization": f"Token {modern.tokens(PHONE)['access_token']}"}
+    """Sign the benchmark user in and return a platform-style ``Token`` header.
+
+    One authenticated request follows the sign-in: the first request of a
+    session records its use (one UPDATE, at most once a minute per session:
+    ``test_last_used_costs_one_update_a_minute``), so the request a test
+    measures, inside that minute, shows what every other request costs.
+    """
+    headers = {"Authorization": f"Token {modern.tokens(PHONE)['access_token']}"}
+    assert modern.client.get("/api/personal/info", headers=headers).status_code == 200
+    return headers
 
 
 def test_ceiling_runs_no_sql(app, client):
@@ -146,3 +154,36 @@ def test_logout_is_one_lookup_one_update_and_its_audit_row(app, client, modern):
         response = client.post("/api/auth/logout", headers=headers)
     assert response.status_code == 200
     assert [s.split()[0].upper() for s in seen] == ["SELECT", "UPDATE", "INSERT"], seen
+
+
+def test_last_used_costs_one_update_a_minute(app, client, modern, clock):
+    # Issue 16: the guard reads last_used_at with the token and records a use
+    # with one conditional UPDATE only when none is on record from the last
+    # 60 s: the first request after sign-in pays it, the rest of that minute
+    # pays nothing, and the first request after the minute pays it again.
+    headers = {"Authorization": f"Token {modern.tokens(PHONE)['access_token']}"}
+
+    def run() -> list[str]:
+        with statements(app) as seen:
+            response = client.get("/api/feedback", headers=headers)
+        assert response.status_code == 200, response.get_json()
+        return seen
+
+    def last_used() -> Any:
+        with app.app_context():
+            return db.session.execute(select(Session.last_used_at)).scalar_one()
+
+    signed_in_at = clock()
+    first = run()
+    assert last_used() == signed_in_at
+    clock.advance(60)
+    within = run()
+    assert last_used() == signed_in_at
+    clock.advance(1)
+    after = run()
+    assert last_used() == signed_in_at + timedelta(seconds=61)
+
+    assert [s.split()[0].upper() for s in within] == ["SELECT", "SELECT"], within
+    for touched in (first, after):
+        assert touched[:-1] == within, touched
+        assert touched[-1].startswith("UPDATE sessions SET last_used_at"), touched

@@ -244,11 +244,25 @@ def _live_access(tokens: Any, sessions_: Any) -> list[Any]:
     ]
 
 
-#: Live access token hash → (session id, user), one indexed query. The user's
-#: password hash, permissions and device are deferred: every column costs
+@dataclass(frozen=True)
+class Caller:
+    """Who presented a live access token.
+
+    :ivar last_used_at: the session's last recorded use (``None``: none since
+        sign-in), read with the token so that the guard can record this use
+        at most once a minute without a query of its own (:mod:`lingo.services.devices`).
+    """
+
+    user_id: int
+    session_id: int
+    last_used_at: datetime | None
+
+
+#: Live access token hash → (session id, its last use, user), one indexed query. The
+#: user's password hash, permissions and device are deferred: every column costs
 #: decoding time in the MySQL driver.
 _CALLER = (
-    select(Session.id, User)
+    select(Session.id, Session.last_used_at, User)
     .select_from(SessionToken)
     .join(Session, SessionToken.session_id == Session.id)
     .join(User, Session.user_id == User.id)
@@ -256,10 +270,15 @@ _CALLER = (
     .options(defer(User.password_hash), defer(User.permissions), defer(User.device_identifier))
 )
 
-#: Live access token hash → (session id, user id, is_active): three columns, Core, for
-#: routes that need only who is calling (a user row has two dozen columns to parse).
+#: Live access token hash → (session id, its last use, user id, is_active): four columns,
+#: Core, for routes that need only who is calling (a user row has two dozen columns to parse).
 _CALLER_ID = (
-    select(_sessions.c.id.label("session_id"), _users.c.id.label("user_id"), _users.c.is_active)
+    select(
+        _sessions.c.id.label("session_id"),
+        _sessions.c.last_used_at,
+        _users.c.id.label("user_id"),
+        _users.c.is_active,
+    )
     .select_from(
         _tokens.join(_sessions, _tokens.c.session_id == _sessions.c.id).join(_users, _sessions.c.user_id == _users.c.id)
     )
@@ -302,22 +321,40 @@ def _caller(statement: Any, token: str, now: datetime) -> Any:
     return row
 
 
+def authenticate_caller(token: str, now: datetime) -> tuple[User, Caller]:
+    """Resolve a live access token to its user and :class:`Caller`, in one query.
+
+    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED`` (:func:`_caller`).
+    """
+    row = _caller(_CALLER, token, now)
+    return row.User, Caller(row.User.id, row.id, row.last_used_at)
+
+
+def authenticate_caller_id(token: str, now: datetime) -> Caller:
+    """:func:`authenticate_caller` without loading the user: four columns.
+
+    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
+    """
+    row = _caller(_CALLER_ID, token, now)
+    return Caller(row.user_id, row.session_id, row.last_used_at)
+
+
 def authenticate(token: str, now: datetime) -> tuple[User, int]:
     """Resolve a live access token to its user and session id, in one query.
 
     :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED`` (:func:`_caller`).
     """
-    row = _caller(_CALLER, token, now)
-    return row.User, row.id
+    user, caller = authenticate_caller(token, now)
+    return user, caller.session_id
 
 
 def authenticate_id(token: str, now: datetime) -> tuple[int, int]:
-    """:func:`authenticate` without loading the user: its id and the session id, three columns.
+    """:func:`authenticate` without loading the user: its id and the session id.
 
     :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
     """
-    row = _caller(_CALLER_ID, token, now)
-    return row.user_id, row.session_id
+    caller = authenticate_caller_id(token, now)
+    return caller.user_id, caller.session_id
 
 
 #: Presentations of a parent this soon after its grace retry are taken as copies of
