@@ -160,7 +160,7 @@ class Config:
     PASSWORD_LOCK_SECONDS = 900
 
     # Account lifecycle (docs/operations.md).
-    #: Days between a deletion request and the erasure by ``flask purge`` (0: the next purge).
+    #: Days between a deletion request and the erasure by ``flask purge`` (0: erased in the request itself).
     ACCOUNT_DELETE_GRACE = 15
     #: Days audit events are kept; ``flask purge`` deletes older ones.
     AUDIT_RETENTION_DAYS = 180

@@ -48,7 +48,7 @@ from ..models import (
 )
 from ..models.user import GENDER_UNDISCLOSED, ROLE_MANAGER, ROLE_USER
 from ..settings import current as settings
-from . import accounts, audit, codes, lockout, pages, passwords, sessions, throttles
+from . import accounts, audit, codes, lockout, managers, pages, passwords, sessions, throttles
 from .content import get_or_404
 from .identity import Account
 from .pages import Listing, Page, PageRequest
@@ -110,19 +110,6 @@ class Purged:
     accounts: int
     audit_events: int
 
-
-#: The active managers who are not on their way out, their rows locked until the
-#: transaction ends (a pending manager cannot sign in to run the admin API).
-_LOCK_REMAINING_MANAGERS = (
-    select(_users.c.id)
-    .where(
-        _users.c.role == ROLE_MANAGER,
-        _users.c.is_active.is_(True),
-        _users.c.delete_after.is_(None),
-        _users.c.deleted_at.is_(None),
-    )
-    .with_for_update()
-)
 
 #: Start the grace of the user ``:uid`` (ORM objects loaded before are refreshed by the caller).
 _START = (
@@ -272,8 +259,7 @@ def _refuse_last_manager(user: User) -> None:
     """
     if user.role != ROLE_MANAGER:
         return
-    remaining = db.session.execute(_LOCK_REMAINING_MANAGERS).scalars().all()
-    if list(remaining) == [user.id]:
+    if managers.is_last_active_manager(user):
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
 
 

@@ -25,7 +25,9 @@ _users = cast(Table, User.__table__)
 USERS: Listing[User] = Listing(select(User).order_by(User.id.desc()))
 #: The ids of the active managers, their rows locked until the transaction ends.
 LOCK_ACTIVE_MANAGERS = (
-    select(_users.c.id).where(_users.c.role == ROLE_MANAGER, _users.c.is_active.is_(True)).with_for_update()
+    select(_users.c.id)
+    .where(_users.c.role == ROLE_MANAGER, _users.c.is_active.is_(True), _users.c.delete_after.is_(None))
+    .with_for_update()
 )
 
 #: Why the last active manager cannot be disabled or demoted (shown by the admin API and the CLI).
@@ -83,6 +85,8 @@ def users_page(search: str, request: PageRequest) -> Page[User]:
 
 def is_last_active_manager(user: User) -> bool:
     """Whether taking ``user`` out of the active managers would leave nobody to run the admin API.
+
+    A manager whose deletion is pending does not count: they cannot sign in.
 
     Locks the rows of the active managers until the transaction ends
     (``FOR UPDATE``; SQLite's ``BEGIN IMMEDIATE`` already serialises writers)
