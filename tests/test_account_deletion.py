@@ -654,3 +654,20 @@ def test_audit_rows_for_request_cancel_and_purge_hold_no_secrets(client, modern,
         text = json.dumps([row.event, row.account, row.details, row.ip, row.request_id], ensure_ascii=False)
         for secret in secrets:
             assert secret not in text, (row.event, secret)
+
+
+def test_a_session_that_raced_the_deletion_is_dead_too(client, modern, app, clock):
+    """A sign-in that loaded the user just before the deletion committed may still
+    write its session; the token checks refuse users with a pending deletion."""
+    tokens = modern.tokens(PHONE)
+    with app.app_context():
+        db.session.execute(
+            User.__table__.update()
+            .where(User.__table__.c.e164 == E164)
+            .values(delete_requested_at=datetime(2026, 1, 5), delete_after=datetime(2026, 1, 20))
+        )
+        db.session.commit()
+    response = client.get("/api/auth/sessions", headers=bearer(tokens["access_token"]))
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_token"
+    refreshed = client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 401 and refreshed.get_json()["error"] == "invalid_token"

@@ -256,6 +256,9 @@ ROUTE_FIELDS: dict[str, list[str]] = {
     "admin.push_send": ["title", "body", "user_ids"],
     "admin.user_list": ["q"],
     "admin.user_active": ["is_active"],
+    "modern.delete_account": ["code", "password"],
+    "modern.cancel_deletion": ["phone", "code"],
+    "admin.audit_list": ["user_id", "event", "since", "until"],
 }
 V4_FIELDS = ["phone", "password", "name", "device_identifier", "code", "expect", "captcha"]
 PAGE_FIELDS = ["page_no", "page_size"]
@@ -486,7 +489,11 @@ class FuzzWorld:
                         return self.tokens[who]
                 except DomainError:
                     pass
-            db.session.execute(update(User).where(User.id.in_(self.ids.values())).values(is_active=True))
+            db.session.execute(
+                update(User)
+                .where(User.id.in_(self.ids.values()))
+                .values(is_active=True, delete_requested_at=None, delete_after=None)
+            )
             db.session.execute(update(User).where(User.id == self.ids["manager"]).values(role=ROLE_MANAGER))
             policy = sessions.token_policy("platform")
             issued = sessions.open_session(db.session.get(User, self.ids[who]), policy, ip="127.0.0.1", now=clock())

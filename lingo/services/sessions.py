@@ -266,7 +266,7 @@ _CALLER = (
     .select_from(SessionToken)
     .join(Session, SessionToken.session_id == Session.id)
     .join(User, Session.user_id == User.id)
-    .where(*_live_access(SessionToken, Session))
+    .where(*_live_access(SessionToken, Session), User.delete_after.is_(None))
     .options(defer(User.password_hash), defer(User.permissions), defer(User.device_identifier))
 )
 
@@ -282,7 +282,7 @@ _CALLER_ID = (
     .select_from(
         _tokens.join(_sessions, _tokens.c.session_id == _sessions.c.id).join(_users, _sessions.c.user_id == _users.c.id)
     )
-    .where(*_live_access(_tokens.c, _sessions.c))
+    .where(*_live_access(_tokens.c, _sessions.c), _users.c.delete_after.is_(None))
 )
 
 #: A refresh token by hash, with its session's state and the user (whom the new tokens name).
@@ -310,6 +310,10 @@ def _check_token(token: str, now: datetime) -> dict[str, Any]:
 
 def _caller(statement: Any, token: str, now: datetime) -> Any:
     """The row ``statement`` finds for the live access token ``token`` (an active user's).
+
+    A user whose deletion is pending has no live token: deleting revokes every
+    session, and the statements also refuse them, so a sign-in that raced the
+    deletion cannot leave a session that lives through the grace.
 
     :raises DomainError: ``INVALID_TOKEN`` when unknown, expired, revoked or not
         an access token; ``ACCOUNT_DISABLED`` when the user is disabled.
@@ -476,7 +480,7 @@ def rotate(refresh_token: str, policy: TokenPolicy, *, now: datetime) -> Issued:
     :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
     """
     row = db.session.execute(_REFRESH, _check_token(refresh_token, now)).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if row is None or row.revoked_at is not None or row.expires_at <= now or row.User.delete_after is not None:
         raise DomainError(Error.INVALID_TOKEN)
     rotated = _claim(SessionToken.id == row.id, SessionToken.used_at.is_(None), used_at=now) == 1
     if not rotated and not _grace_retry(row.id, row.session_id, row.User.id, now):

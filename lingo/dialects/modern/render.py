@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Response, jsonify
@@ -14,6 +15,11 @@ ERRORS: dict[Error, tuple[int, str]] = {error: (error.status, error.message) for
 
 #: Rendered as ``{"detail": [...]}`` like FastAPI's validation errors.
 DETAIL_ERRORS = {Error.INVALID_INPUT, Error.PAYLOAD_TOO_LARGE}
+
+
+def utc(value: datetime | None) -> str | None:
+    """A stored naive-UTC time as ISO 8601 UTC, ``"YYYY-MM-DDTHH:MM:SSZ"`` (``None`` stays ``None``)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
 def ok(data: Any) -> Response:

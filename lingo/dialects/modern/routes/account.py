@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Response
@@ -13,12 +12,7 @@ from ....web import guard
 from ....web.limits import password_login
 from ....web.parsing import client_ip, json_body, load
 from .. import bp, schemas
-from ..render import ok
-
-
-def utc(value: datetime | None) -> str | None:
-    """A stored naive-UTC time as ISO 8601 UTC, ``"YYYY-MM-DDTHH:MM:SSZ"`` (``None`` stays ``None``)."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+from ..render import ok, utc
 
 
 @bp.get("/account")

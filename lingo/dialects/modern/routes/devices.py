@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Response
@@ -12,12 +11,7 @@ from ....services import devices
 from ....web import guard
 from ....web.query import record_id
 from .. import bp
-from ..render import ok
-
-
-def utc(value: datetime | None) -> str | None:
-    """A stored naive-UTC time as ISO 8601 UTC, ``"YYYY-MM-DDTHH:MM:SSZ"`` (``None`` stays ``None``)."""
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+from ..render import ok, utc
 
 
 def session_record(row: Any) -> dict[str, Any]:
