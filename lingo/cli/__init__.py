@@ -3,7 +3,8 @@
 - ``flask manager``: managers, roles, enabling and disabling users (:mod:`.managers`);
 - ``flask enterprise``: enterprises, applications, permissions (:mod:`.enterprises`);
 - ``flask sms send-test``: check the SMS provider (:mod:`.sms`);
-- ``flask audit export``: the audit log as JSON lines (:mod:`.audit`).
+- ``flask audit export``: the audit log as JSON lines (:mod:`.audit`);
+- ``flask purge``: erase accounts past their deletion grace, expire audit events (:mod:`.purge`; cron).
 
 Commands call the services; they hold no rules of their own.
 """
