@@ -155,3 +155,20 @@ def test_a_platform_sign_in_names_the_platform_dialect(app, platform_api):
     assert [r.event for r in rows] == ["code.sent", "sign_in.succeeded"]
     assert {r.dialect for r in rows} == {"platform"}  # send_code is shared with modern: the body chose
     assert _count(app, "code.verified") == 1
+
+
+def test_admin_content_actions_record_the_manager(app, staff, manager):
+    created = data(staff.admin("POST", "/faqs", manager, json={"title": "t", "content": "c"}), 200)
+    data(staff.admin("PUT", f"/faqs/{created['id']}", manager, json={"title": "t2"}), 200)
+    data(staff.admin("DELETE", f"/faqs/{created['id']}", manager), 200)
+    data(staff.admin("POST", "/pushes", manager, json={"title": "hi", "body": "all"}), 200)
+    manager_id = staff.user_id(manager, "13900000001")
+    rows = [r for r in _rows(app) if r.event.startswith("admin.")]
+    assert [(r.event, r.details.get("action")) for r in rows] == [
+        ("admin.content_changed", "create"),
+        ("admin.content_changed", "update"),
+        ("admin.content_changed", "delete"),
+        ("admin.push_sent", None),
+    ]
+    assert {r.actor_id for r in rows} == {manager_id}
+    assert rows[0].details == {"action": "create", "table": "faqs", "id": created["id"]}

@@ -46,6 +46,9 @@ EVENTS = (
     "account.delete_cancelled",
     "account.purged",
     "admin.role_changed",
+    "admin.content_changed",
+    "admin.feedback_replied",
+    "admin.push_sent",
 )
 
 _table = cast(Table, AuditEvent.__table__)

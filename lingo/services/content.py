@@ -12,13 +12,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Faq, FeedbackCategory
 from ..settings import current as settings
-from . import pages
+from . import audit, pages
 from .pages import Listing, Page, PageRequest
 from .transaction import use_case
 
@@ -53,32 +53,48 @@ def apply_changes(record: Any, changes: Mapping[str, Any], now: datetime) -> Non
     record.updated_at = now
 
 
+def _audit(action: str, model: type, record_id: int, *, now: datetime, actor_id: int | None) -> None:
+    """Record a manager's change of content (``admin.content_changed``)."""
+    audit.record(
+        "admin.content_changed",
+        now=now,
+        actor_id=actor_id,
+        details={"action": action, "table": getattr(model, "__tablename__", model.__name__), "id": record_id},
+    )
+
+
 @use_case
-def create_record(model: type[T], fields: Mapping[str, Any], *, now: datetime) -> T:
-    """Create a content record (an FAQ entry, a feedback category) from ``fields``. Commits."""
+def create_record(model: type[T], fields: Mapping[str, Any], *, now: datetime, actor_id: int | None = None) -> T:
+    """Create a content record (an FAQ entry, a feedback category) from ``fields``; audited. Commits."""
     record = model(**stamps(now), **fields)
     db.session.add(record)
+    db.session.flush()
+    _audit("create", model, inspect(record).identity[0], now=now, actor_id=actor_id)
     return record
 
 
 @use_case
-def update_record(model: type[T], record_id: int, changes: Mapping[str, Any], *, now: datetime) -> T:
-    """Change some fields of a content record. Commits.
+def update_record(
+    model: type[T], record_id: int, changes: Mapping[str, Any], *, now: datetime, actor_id: int | None = None
+) -> T:
+    """Change some fields of a content record; audited. Commits.
 
     :raises DomainError: ``NOT_FOUND``.
     """
     record = get_or_404(model, record_id)
     apply_changes(record, changes, now)
+    _audit("update", model, record_id, now=now, actor_id=actor_id)
     return record
 
 
 @use_case
-def delete_record(model: type, record_id: int) -> None:
-    """Delete a content record (feedback filed under a deleted category keeps no category). Commits.
+def delete_record(model: type, record_id: int, *, now: datetime, actor_id: int | None = None) -> None:
+    """Delete a content record (feedback filed under a deleted category keeps no category); audited. Commits.
 
     :raises DomainError: ``NOT_FOUND``.
     """
     db.session.delete(get_or_404(model, record_id))
+    _audit("delete", model, record_id, now=now, actor_id=actor_id)
 
 
 def faq(faq_id: int) -> Faq:

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Feedback, FeedbackCategory, FeedbackReply, User
 from ..models.content import FEEDBACK_REPLIED
 from ..settings import current as settings
-from . import pages
+from . import audit, pages
 from .content import get_or_404, stamps
 from .pages import Listing, Page, PageRequest
 from .transaction import use_case
@@ -183,4 +183,11 @@ def reply(feedback_id: int, manager_id: int, content: str, *, now: datetime) -> 
     feedback.feedback_status = FEEDBACK_REPLIED
     feedback.updated_at = now
     db.session.add(answer)
+    audit.record(
+        "admin.feedback_replied",
+        now=now,
+        user_id=feedback.user_id,
+        actor_id=manager_id,
+        details={"feedback_id": feedback.id},
+    )
     return answer

@@ -21,7 +21,7 @@ from ..models import PushBinding, PushHidden, PushMessage, PushRecipient, User
 from ..models.content import PUSH_FAILED, PUSH_PENDING, PUSH_SCOPE_ALL, PUSH_SCOPE_USERS, PUSH_SENT
 from ..senders.push import PushNotice, PushSender
 from ..settings import current as settings
-from . import pages
+from . import audit, pages
 from .content import stamps
 from .feedback import lock_user
 from .pages import Listing, Page, PageRequest
@@ -244,6 +244,12 @@ def send(
     db.session.add(push)
     db.session.flush()
     db.session.add_all(PushRecipient(push_id=push.id, user_id=uid) for uid in targets)
+    audit.record(
+        "admin.push_sent",
+        now=now,
+        actor_id=manager_id,
+        details={"push_id": push.id, "recipients": "everyone" if user_ids is None else len(targets)},
+    )
     db.session.commit()  # the push is on record before the sender runs
 
     notice = PushNotice(

@@ -61,17 +61,20 @@ def _crud(
         return ok(pagination.render(page(pagination.page_request()), render))
 
     def make() -> Response:
-        return ok(render(content.create_record(model, _body(schema()), now=clock.now())))
+        args = _body(schema())
+        return ok(render(content.create_record(model, args, now=clock.now(), actor_id=guard.current_user_id())))
 
     def read(raw_id: str) -> Response:
         return ok(render(content.get_or_404(model, record_id(raw_id))))
 
     def change(raw_id: str) -> Response:
         target = record_id(raw_id)
-        return ok(render(content.update_record(model, target, _body(schema(partial=True)), now=clock.now())))
+        changes = _body(schema(partial=True))
+        manager = guard.current_user_id()
+        return ok(render(content.update_record(model, target, changes, now=clock.now(), actor_id=manager)))
 
     def drop(raw_id: str) -> Response:
-        content.delete_record(model, record_id(raw_id))
+        content.delete_record(model, record_id(raw_id), now=clock.now(), actor_id=guard.current_user_id())
         return ok({})
 
     bp.add_url_rule(f"/{name}", f"{name}_list", listing, methods=["GET"])
