@@ -164,6 +164,9 @@ class Config:
     ACCOUNT_DELETE_GRACE = 15
     #: Days audit events are kept; ``flask purge`` deletes older ones.
     AUDIT_RETENTION_DAYS = 180
+    #: Days a session (and its tokens) is kept once it expired or was revoked; ``flask purge``
+    #: deletes older ones, and tokens that expired longer ago (docs/operations.md, "Retention").
+    SESSION_RETENTION_DAYS = 30
 
     # Tokens and sessions (docs/contract.md §4), seconds.
     MODERN_ACCESS_TTL = 7200

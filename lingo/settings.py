@@ -68,6 +68,7 @@ class Settings:
     password_lock_seconds: int
     account_delete_grace: timedelta
     audit_retention: timedelta
+    session_retention: timedelta
 
 
 def from_config(config: Mapping[str, Any]) -> Settings:
@@ -104,6 +105,7 @@ def from_config(config: Mapping[str, Any]) -> Settings:
         password_lock_seconds=int(config["PASSWORD_LOCK_SECONDS"]),
         account_delete_grace=timedelta(days=float(config["ACCOUNT_DELETE_GRACE"])),
         audit_retention=timedelta(days=float(config["AUDIT_RETENTION_DAYS"])),
+        session_retention=timedelta(days=float(config["SESSION_RETENTION_DAYS"])),
     )
 
 
