@@ -204,6 +204,21 @@ class Config:
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
 
+    # Prometheus metrics on GET /metrics (``lingo.ops.metrics``).
+    #: ``Authorization: Bearer <token>`` that /metrics requires (16+ characters).
+    #: Empty: /metrics is open in development and testing, absent (404) in production.
+    METRICS_TOKEN = ""
+
+    # The admin web console under /admin/ (``lingo.console``, docs/console.md): its
+    # sign-in is Flask's signed session cookie, sent only to /admin.
+    SESSION_COOKIE_NAME = "lingo_console"
+    SESSION_COOKIE_PATH = "/admin"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    #: Minutes without a request after which a console sign-in ends.
+    ADMIN_CONSOLE_IDLE_MINUTES = 30
+
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
 

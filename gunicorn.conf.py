@@ -15,6 +15,11 @@ in every access-log field and error-log message, so a percent-encoded CR/LF
 in a path cannot forge a line; and the page gunicorn writes when it refuses a
 request before the application sees it (400, 414, 431, ...), HTML by default,
 is JSON in the modern envelope (:func:`write_json_error`).
+
+Prometheus metrics run in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR`` is
+set here, before lingo (and so ``prometheus_client``) is imported, emptied
+when the server starts (:func:`on_starting`), told about each worker that
+exits (:func:`child_exit`) and, when this file made it, removed at exit.
 """
 from __future__ import annotations
 
@@ -23,11 +28,25 @@ import logging
 import multiprocessing
 import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from gunicorn import glogging, util
+#: Where the workers' metrics files live (lingo/ops/metrics.py). Set before
+#: anything imports prometheus_client: it chooses multiprocess mode at import.
+#: An operator's own PROMETHEUS_MULTIPROC_DIR is used as it is; otherwise one
+#: is made per server in /dev/shm (RAM) and removed when the server exits. The
+#: marker keeps a reload (SIGHUP re-reads this file) from making another.
+METRICS_DIR_MADE = "_LINGO_METRICS_DIR_MADE"
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _made = tempfile.mkdtemp(prefix="lingo-metrics-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ[METRICS_DIR_MADE] = _made
+METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
-from lingo.ops.request_log import escape_controls, escape_field
+from gunicorn import glogging, util  # noqa: E402  (after PROMETHEUS_MULTIPROC_DIR)
+
+from lingo.ops.request_log import escape_controls, escape_field  # noqa: E402
 
 
 def _env_int(name: str, default: int) -> int:
@@ -176,3 +195,23 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Empty the metrics directory: a previous run's counts are not this server's."""
+    METRICS_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in METRICS_DIR.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker exited: its counts stay (they are totals); its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(METRICS_DIR))
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory when this file made it."""
+    if os.environ.get(METRICS_DIR_MADE) == str(METRICS_DIR):
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)

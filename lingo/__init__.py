@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import database, settings
-from .ops import request_log
+from .ops import metrics, request_log
 from .web import proxy
 
 #: Keys shipped in this repository (and placeholders): never accepted in production.
@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     request_log.init_app(app)  # first: times and logs everything after it
+    metrics.init_app(app)  # counts every request (after request_log: its timer)
     register_extensions(app)
     register_dialects(app)
     register_commands(app)

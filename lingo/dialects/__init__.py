@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
+from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
 from ..errors import DomainError, Error
+from ..ops import metrics
 from ..services.sessions import TokenPolicy, token_policy
 from ..web import client
 
@@ -101,6 +103,8 @@ def render(err: DomainError) -> Response:
 
 
 def _on_http_error(exc: HTTPException) -> Response:
+    if isinstance(exc, RateLimitExceeded):
+        metrics.rate_limited(exc)
     error = HTTP_ERRORS.get(exc.code or 500, Error.INTERNAL)
     detail = None
     if error is Error.INVALID_INPUT:
@@ -136,6 +140,7 @@ def _on_database_down(exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not exc.connection_invalidated:
         return _on_unexpected(exc)
     log.error("database unavailable: %s", type(exc).__name__)
+    metrics.backend_error("database")
     return render(DomainError(Error.SERVICE_UNAVAILABLE))
 
 

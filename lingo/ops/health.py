@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter
+from . import metrics
 
 log = logging.getLogger("lingo.ops.health")
 bp = Blueprint("health", __name__)
@@ -35,6 +36,7 @@ def database_ok() -> bool:
         return True
     except SQLAlchemyError as exc:
         log.error("readiness: database unavailable: %s", type(exc).__name__)
+        metrics.backend_error("database")
         return False
 
 
@@ -46,6 +48,7 @@ def redis_state() -> str:
     if limiter.storage.check():
         return "ok"
     log.error("readiness: limiter storage (Redis) unavailable")
+    metrics.backend_error("redis")
     return "unavailable"
 
 

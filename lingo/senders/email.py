@@ -18,6 +18,7 @@ from email.utils import make_msgid
 from typing import Any
 
 from ..errors import DomainError, Error
+from ..ops import metrics
 from .sms import SCENE_ANY, CodeSender, ConsoleSender, Delivery, Outbox, mask
 
 log = logging.getLogger("lingo.email")
@@ -100,6 +101,7 @@ class SmtpSender:
             log.error(
                 "smtp sender: mail to %s via %s:%s failed: %s", mask(to), self.host, self.port, type(exc).__name__
             )
+            metrics.delivery_failed("smtp", Error.EMAIL_UNAVAILABLE.key)
             raise DomainError(Error.EMAIL_UNAVAILABLE) from exc
         log.info("smtp sender: a code for %s accepted by %s:%s", mask(to), self.host, self.port)
         return Delivery("smtp")

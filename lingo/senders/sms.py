@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import DomainError, Error
+from ..ops import metrics
 
 log = logging.getLogger("lingo.sms")
 
@@ -102,7 +103,8 @@ def failure(
     detail: str = "",
     code: str = "",
 ) -> SmsDeliveryError:
-    """Log a delivery failure once and return the exception to raise.
+    """Log a delivery failure once, count it (:func:`lingo.ops.metrics.delivery_failed`) and return
+    the exception to raise.
 
     :param detail: the provider's message; logged on one line with ``code``
         and the number hidden (:func:`scrub`): providers' messages may quote
@@ -121,6 +123,7 @@ def failure(
         request_id or "-",
         f": {detail[:200]}" if detail else "",
     )
+    metrics.delivery_failed(provider, error.key)
     return SmsDeliveryError(error, provider=provider, provider_code=provider_code, request_id=request_id)
 
 

@@ -12,7 +12,7 @@ A row never holds a password, a code or a token: the account is masked and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
@@ -62,6 +62,8 @@ _DELETE_IDS = delete(_table).where(_table.c.id.in_(bindparam("ids", expanding=Tr
 
 #: Failure events of the running use case, written again if it rolls back.
 _FAILURES: ContextVar[list[dict[str, Any]] | None] = ContextVar("lingo_audit_failures", default=None)
+#: Called as ``observer(row, failure)`` after each row is written (lingo.ops.metrics counts events).
+OBSERVERS: list[Callable[[dict[str, Any], bool], None]] = []
 
 
 def record(
@@ -97,6 +99,8 @@ def record(
     failures = _FAILURES.get()
     if failure and failures is not None:
         failures.append(row)
+    for observe in OBSERVERS:
+        observe(row, failure)
 
 
 @contextmanager

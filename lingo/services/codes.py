@@ -18,6 +18,7 @@ from ..errors import DomainError, Error, invalid
 from ..extensions import db
 from ..models import VerificationCode
 from ..models.code import PURPOSE_ANY, PURPOSE_REGISTER, PURPOSE_RESET
+from ..ops import metrics
 from ..senders.sms import SCENE_ANY, SCENE_RESET, CodeSender, mask
 from ..settings import current as settings
 from . import audit, throttles
@@ -289,8 +290,8 @@ def _send(
     if fixed:
         return code  # review accounts: nothing is sent
     try:
-        sender.send_code(account.key, code, ttl, SCENE_RESET if purpose == PURPOSE_RESET else SCENE_ANY)
-    except DomainError as exc:
+        delivery = sender.send_code(account.key, code, ttl, SCENE_RESET if purpose == PURPOSE_RESET else SCENE_ANY)
+    except DomainError as exc:  # a provider's refusal is counted where the sender logs it
         if getattr(exc, "maybe_delivered", False):
             raise  # the code may be on its way: it stays live and the limits stay taken
         db.session.execute(_KILL_ONE, {"code_id": code_id})
@@ -298,6 +299,7 @@ def _send(
             throttles.give_back(key)
         exc.persist = True  # the code killed, the limits given back
         raise
+    metrics.code_delivered(getattr(delivery, "provider", ""))
     return code
 
 
