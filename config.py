@@ -243,6 +243,8 @@ class Production(Config):
     """Gunicorn behind nginx; refuses to start without a real secret key."""
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
+    #: The console's cookie only over HTTPS (nginx terminates TLS).
+    SESSION_COOKIE_SECURE = True
 
 
 CONFIGS: dict[str, type[Config]] = {
