@@ -446,6 +446,8 @@ def routes() -> list[Route]:
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         if rule.endpoint.startswith("health."):
             continue  # operational probes, not a dialect: plain {"status": ...}
+        if rule.endpoint.startswith("console."):
+            continue  # the admin web console: HTML pages and forms, not a dialect (tests/test_console.py)
         template = rule.rule.replace("<path:", "<")
         methods = tuple(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
         found.append(Route(rule.endpoint, template, tuple(sorted(rule.arguments)), methods))

@@ -97,8 +97,25 @@ def current_dialect() -> Dialect:
     return g.get("dialect") or dialect_for_path(request.path)
 
 
+def add_page_area(app: Flask, prefix: str, render_error: Callable[[DomainError], Response]) -> None:
+    """Render every error under ``prefix`` with ``render_error``: an area of HTML pages, not a wire
+    dialect (the admin web console, ``/admin``; ``/api/admin`` stays the admin dialect's JSON)."""
+    app.extensions.setdefault("lingo.page_areas", []).append((prefix, render_error))
+
+
+def _page_area(path: str) -> Callable[[DomainError], Response] | None:
+    path = SLASHES.sub("/", path)
+    for prefix, render_error in current_app.extensions.get("lingo.page_areas", ()):
+        if path == prefix or path.startswith(prefix + "/"):
+            return render_error
+    return None
+
+
 def render(err: DomainError) -> Response:
-    """Render a domain error in the current request's dialect."""
+    """Render a domain error in the current request's dialect (or its page area's, :func:`add_page_area`)."""
+    page_error = _page_area(request.path)
+    if page_error is not None:
+        return page_error(err)
     return current_dialect().render_error(err)
 
 

@@ -1,0 +1,71 @@
+"""The admin web console's sign-in: a manager's password, then a code sent to the same account.
+
+Two use cases, one per step, so that the code is sent (by the
+:func:`lingo.services.codes.send` use case) only after the password step
+has committed. Both apply the API's rules: the password lock-out and its
+audit (:func:`lingo.services.accounts.check_password`), the code limits
+and attempt caps (:mod:`lingo.services.codes`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import DomainError, Error
+from ..extensions import db
+from ..models import User
+from ..models.user import ROLE_MANAGER
+from . import accounts, audit, codes, lockout
+from .identity import Account
+from .transaction import use_case
+
+#: How the console's sign-in is audited (``sign_in.succeeded`` ``details.method``).
+METHOD = "password+code"
+
+
+def _manager(user: User | None) -> User:
+    """``user`` when an active manager not pending deletion.
+
+    :raises DomainError: ``FORBIDDEN``.
+    """
+    if user is None or user.role != ROLE_MANAGER or not user.is_active or user.delete_after is not None:
+        raise DomainError(Error.FORBIDDEN)
+    return user
+
+
+@use_case
+def check_password(account: Account, password: str, *, now: datetime) -> int:
+    """The first step: the password of an active manager. Commits.
+
+    :returns: the manager's id.
+    :raises DomainError: what :func:`lingo.services.accounts.check_password`
+        raises, or ``FORBIDDEN`` (audited) for anyone but a manager.
+    """
+    user = accounts.check_password(account, password, now=now)
+    try:
+        return _manager(user).id
+    except DomainError as exc:
+        audit.record(
+            "sign_in.failed",
+            now=now,
+            user_id=user.id,
+            account=account.key,
+            details={"method": "password", "reason": exc.error.key},
+            failure=True,
+        )
+        raise
+
+
+@use_case
+def check_code(account: Account, code: str, manager_id: int, *, ip: str, now: datetime) -> User:
+    """The second step: the code sent to ``account``, which must still be the manager's. Commits.
+
+    :raises DomainError: ``INVALID_CODE`` (counted), ``FORBIDDEN``.
+    """
+    codes.verify(account, code, use=codes.LOGIN, ip=ip, now=now)
+    user = _manager(db.session.get(User, manager_id))
+    if account.key not in (user.e164, user.email):
+        raise DomainError(Error.FORBIDDEN)
+    lockout.clear(account)
+    audit.record("sign_in.succeeded", now=now, user_id=user.id, details={"method": METHOD})
+    return user

@@ -1,0 +1,167 @@
+"""The admin web console under /admin/ (issue 19): HTML pages, managers only, CSRF, cookie flags."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from helpers.staff import MANAGER_PASSWORD, MANAGER_PHONE
+
+MANAGER_E164 = "+86" + MANAGER_PHONE
+ALICE = "13800000002"
+
+
+def csrf(page) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert match, page.get_data(as_text=True)
+    return match.group(1)
+
+
+def sign_in(client, outbox, account=MANAGER_PHONE, password=MANAGER_PASSWORD, key=MANAGER_E164):
+    """Both steps; returns the final answer (a redirect into the console)."""
+    token = csrf(client.get("/admin/login"))
+    r = client.post("/admin/login", data={"account": account, "password": password, "csrf_token": token})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/admin/login/code"), r.get_data(as_text=True)
+    page = client.get("/admin/login/code")
+    r = client.post("/admin/login/code", data={"code": outbox.last_code(key), "csrf_token": csrf(page)})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return r
+
+
+@pytest.fixture
+def manager(staff):
+    staff.app.test_cli_runner().invoke(args=["manager", "create", MANAGER_PHONE, "--password", MANAGER_PASSWORD])
+    return staff
+
+
+@pytest.fixture
+def console(manager, client, outbox):
+    """A client signed in to the console as the manager."""
+    sign_in(client, outbox)
+    return client
+
+
+#: Every console page (GET); actions are POSTs listed in POSTS.
+PAGES = ["/admin/", "/admin"]
+POSTS = ["/admin/logout"]
+
+
+def test_anonymous_is_sent_to_sign_in_from_every_page(client):
+    for path in PAGES:
+        r = client.get(path)
+        assert r.status_code == 302 and "/admin/login" in r.headers["Location"], path
+    for path in POSTS:
+        r = client.post(path)
+        assert r.status_code in (302, 400), path
+        assert "lingo_console" not in (r.headers.get("Set-Cookie") or "") or r.status_code == 400
+
+
+def test_sign_in_takes_password_then_code_and_sets_a_strict_cookie(manager, client, outbox, app):
+    r = sign_in(client, outbox)
+    assert r.headers["Location"].endswith("/admin/")
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith("lingo_console=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/admin" in cookie
+    assert "Secure" not in cookie  # testing; production sets it (test_production_cookie_is_secure)
+    page = client.get("/admin/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "概览" in page.get_data(as_text=True)
+
+
+def test_production_cookie_is_secure():
+    import config
+
+    assert config.Production.SESSION_COOKIE_SECURE is True
+    assert config.Config.SESSION_COOKIE_SAMESITE == "Lax" and config.Config.SESSION_COOKIE_HTTPONLY is True
+
+
+def test_wrong_password_and_wrong_code_are_refused_in_words(manager, client, outbox):
+    token = csrf(client.get("/admin/login"))
+    r = client.post("/admin/login", data={"account": MANAGER_PHONE, "password": "wrong-password", "csrf_token": token})
+    assert r.status_code == 200 and "账号或密码错误" in r.get_data(as_text=True)
+    r = client.post("/admin/login", data={"account": MANAGER_PHONE, "password": MANAGER_PASSWORD, "csrf_token": token})
+    assert r.status_code == 302
+    page = client.get("/admin/login/code")
+    r = client.post("/admin/login/code", data={"code": "000000", "csrf_token": csrf(page)}, follow_redirects=True)
+    assert "验证码错误或已失效" in r.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302  # not signed in
+
+
+def test_a_user_who_is_not_a_manager_cannot_sign_in(staff, client, outbox):
+    staff.user(ALICE)  # registers Alice by code
+    from lingo.extensions import db
+    from lingo.models import User
+
+    with staff.app.app_context():
+        alice = db.session.execute(db.select(User).filter_by(phone=ALICE)).scalar_one()
+        from lingo.services import passwords
+
+        alice.password_hash = passwords.hash_password("alice-Pass-2019")
+        db.session.commit()
+    token = csrf(client.get("/admin/login"))
+    r = client.post("/admin/login", data={"account": ALICE, "password": "alice-Pass-2019", "csrf_token": token})
+    assert r.status_code == 200 and "没有管理后台权限" in r.get_data(as_text=True)
+    assert client.get("/admin/login/code").status_code == 302
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_form_without_its_csrf_token_is_refused(manager, client, outbox):
+    r = client.post("/admin/login", data={"account": MANAGER_PHONE, "password": MANAGER_PASSWORD})
+    assert r.status_code == 400 and r.mimetype == "text/html"
+    assert "安全令牌" in r.get_data(as_text=True)
+    assert outbox.last_code(MANAGER_E164) is None
+    sign_in(client, outbox)
+    r = client.post("/admin/logout")
+    assert r.status_code == 400
+    assert client.get("/admin/").status_code == 200  # still signed in
+
+
+def test_the_json_apis_take_no_csrf_token(manager, client):
+    r = client.post("/api/auth/phone_login", json={"phone": MANAGER_PHONE, "password": MANAGER_PASSWORD})
+    assert r.status_code == 200 and r.get_json()["code"] == 200
+    assert "Set-Cookie" not in r.headers
+
+
+def test_idle_time_out_and_sign_out(console, clock, app):
+    assert console.get("/admin/").status_code == 200
+    clock.advance((app.config["ADMIN_CONSOLE_IDLE_MINUTES"] + 1) * 60)
+    r = console.get("/admin/")
+    assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
+
+
+def test_sign_out_ends_the_session(console):
+    page = console.get("/admin/")
+    r = console.post("/admin/logout", data={"csrf_token": csrf(page)})
+    assert r.status_code == 302
+    assert console.get("/admin/").status_code == 302
+
+
+def test_console_errors_are_html_and_the_api_stays_json(console, client):
+    r = client.get("/admin/nothing-here")
+    assert r.status_code == 404 and r.mimetype == "text/html"
+    body = r.get_data(as_text=True)
+    assert "没有这个页面" in body and "Traceback" not in body
+    r = client.put("/admin/login")
+    assert r.status_code == 405 and r.mimetype == "text/html"
+    for path in ["/api/admin/nothing", "/adminx", "/api/admin"]:
+        r = client.get(path)
+        assert r.status_code in (401, 404) and r.mimetype == "application/json", path
+    r = client.get("/api/admin/faqs")
+    assert r.status_code == 401 and r.get_json()["error"] == "invalid_token"
+
+
+def test_server_faults_are_a_page_in_words(console, app, monkeypatch):
+    from lingo.console import auth
+
+    def boom():
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(auth, "render_template", lambda *a, **k: boom())
+    r = console.get("/admin/")
+    assert r.status_code == 500 and r.mimetype == "text/html"
+    body = r.get_data(as_text=True)
+    assert "服务器出了点问题" in body and "kaput" not in body and "Traceback" not in body
+
+
+def test_the_stylesheet_is_served_without_signing_in(client):
+    r = client.get("/admin/static/console.css")
+    assert r.status_code == 200 and r.mimetype == "text/css"
