@@ -24,10 +24,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
+
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ports import free_port  # noqa: E402
@@ -54,6 +57,11 @@ class Client:
         self.secrets: set[str] = set()
         self.codes: set[str] = set()
         self.upstream_cache: dict[str, str] = {}
+        #: Every answer: (request id, path without query, status); check 11 adds them up.
+        self.answers: list[tuple[str, str, int]] = []
+        #: Phones whose send_code was answered 200.
+        self.sent_to: list[str] = []
+        self.lock = threading.Lock()
 
     def call(self, method: str, path: str, body: Any = None, *, ip: str = "127.0.0.1",
              headers: dict[str, str] | None = None) -> tuple[int, Any, str]:
@@ -73,6 +81,10 @@ class Client:
             except ValueError:
                 payload = raw
             self._collect(payload)
+            with self.lock:
+                self.answers.append((rid, urlsplit(path).path, response.status))
+                if urlsplit(path).path == "/api/auth/send_code" and response.status == 200 and isinstance(body, dict):
+                    self.sent_to.append(str(body.get("phone")))
             return response.status, payload, rid
         finally:
             conn.close()
@@ -97,6 +109,7 @@ class Run:
         self.fixed_codes = dict(otp)
         self.upstreams = upstreams  # "127.0.0.1:port" -> instance name
         self.failed: list[str] = []
+        self.metrics_token = stack.app_env.get("LINGO_METRICS_TOKEN", "")
 
     def take_otp(self) -> tuple[str, str]:
         """A TEST_OTP phone not used yet, and its code."""
@@ -389,6 +402,88 @@ def check_redis_outage(run: Run) -> str:
     return f"{len(answered)} requests answered (200/404), error logged, readyz 503 → 200"
 
 
+#: Routes whose every request in checks 1–6 went through :meth:`Client.call`: check 11
+#: compares lingo's request counters for them with what the client got back.
+METRIC_ROUTES = ("/api/auth/send_code", "/api/auth/phone_code_login", "/api/auth/phone_login", "/readyz", "/healthz")
+
+
+def scrape(run: Run, instance: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """``/metrics`` through nginx with the token until ``instance`` answers: ``(name, labels) → value``."""
+    c = run.client
+    for _ in range(12):
+        status, text, rid = c.call("GET", "/metrics", headers={"Authorization": f"Bearer {run.metrics_token}"})
+        assert status == 200 and isinstance(text, str), f"/metrics: {status} {str(text)[:120]}"
+        if run.served_by([rid]) == [instance]:
+            return {(sample.name, frozenset(sample.labels.items())): sample.value
+                    for family in text_string_to_metric_families(text) for sample in family.samples}
+    raise AssertionError(f"12 scrapes through nginx never reached instance {instance}")
+
+
+def check_metrics(run: Run) -> str:
+    """11. /metrics through nginx: each instance's view (its two workers added up) matches what it served.
+
+    Without the token /metrics is 401 JSON. With it, each instance's counters of
+    requests by route and status equal the answers the client got from that
+    instance (nginx's log says which), and both workers of each instance wrote
+    counts (multiprocess mode: two processes, one view). Summed over both
+    instances, the sign-in, code, verification, limiter and database counters
+    equal what the checks so far did.
+    """
+    c, stack = run.client, run.stack
+    refused = c.call("GET", "/metrics")
+    assert refused[0] == 401 and is_error(refused[1], "invalid_token"), f"/metrics without the token: {refused[:2]}"
+    with c.lock:
+        answers = [a for a in c.answers if a[1] in METRIC_ROUTES]
+        sent_to = list(c.sent_to)
+    by_instance = dict(zip((a[0] for a in answers), run.served_by([a[0] for a in answers])))
+    views = {name: scrape(run, name) for name in ("a", "b")}
+
+    def total(name: str, **labels: str) -> float:
+        wanted = set(labels.items())
+        return sum(v for view in views.values() for (n, ls), v in view.items() if n == name and wanted <= ls)
+
+    compared = 0
+    for name, view in views.items():
+        served = Counter((path, status) for rid, path, status in answers if by_instance[rid] == name)
+        assert served, f"instance {name} served none of the checked requests"
+        for (path, status), count in served.items():
+            got = sum(v for (n, ls), v in view.items()
+                      if n == "lingo_http_requests_total" and {("endpoint", path), ("status", str(status))} <= ls)
+            assert got == count, f"{name}: {path} {status}: /metrics says {got:g}, the client got {count}"
+            compared += count
+        if Path("/dev/shm").is_dir():  # where gunicorn.conf.py puts each instance's metrics directory
+            workers = stack.workers(name)
+            writing = [pid for pid in workers if list(Path("/dev/shm").glob(f"lingo-metrics-*/counter_{pid}.db"))]
+            assert len(writing) == len(workers) == 2, f"{name}: counter files of {writing}, workers {sorted(workers)}"
+    got = Counter((path, status) for _, path, status in answers)
+    code_sign_ins = got[("/api/auth/phone_code_login", 200)]
+    expected = {
+        ("lingo_sign_ins_total", ("method", "code"), ("outcome", "succeeded")): code_sign_ins,
+        ("lingo_sign_ins_total", ("method", "password"), ("outcome", "not_registered")):
+            got[("/api/auth/phone_login", 404)],
+        ("lingo_code_verifications_total", ("outcome", "verified")): code_sign_ins,
+        ("lingo_code_sends_total", ("outcome", "sent")): got[("/api/auth/send_code", 200)],
+        ("lingo_code_sends_total", ("outcome", "send_too_frequent")): got[("/api/auth/send_code", 429)],
+        ("lingo_code_deliveries_total", ("sender", "console"), ("outcome", "delivered")):
+            sum(1 for phone in sent_to if phone not in run.fixed_codes),
+        ("lingo_rate_limited_total", ("limit", "password-login")): got[("/api/auth/phone_login", 429)],
+        # each 503 of check 5, and its one /readyz
+        ("lingo_backend_errors_total", ("backend", "database")):
+            got[("/api/auth/send_code", 503)] + got[("/api/auth/phone_login", 503)] + 1,
+    }
+    for (metric, *labels), count in expected.items():
+        value = total(metric, **dict(labels))
+        assert value == count, f"{metric}{dict(labels)}: /metrics says {value:g}, the checks made {count}"
+    failed_codes = total("lingo_code_verifications_total") - total("lingo_code_verifications_total", outcome="verified")
+    assert failed_codes == got[("/api/auth/phone_code_login", 400)], \
+        f"failed verifications: {failed_codes:g}, 400 invalid_code answers: {got[('/api/auth/phone_code_login', 400)]}"
+    redis = total("lingo_backend_errors_total", backend="redis")
+    assert redis >= 2, f"Redis errors: {redis:g} (the limiter's fallback and a failed readiness check expected)"
+    return (f"401 without the token; {compared} requests on {len(METRIC_ROUTES)} routes match each instance's "
+            f"view (2 workers each); {len(expected) + 2} domain counters add up "
+            f"({code_sign_ins} code sign-ins, {int(redis)} Redis errors)")
+
+
 def check_failover(run: Run) -> str:
     """4. Stopping instance a mid-run: nginx fails over, no 5xx after the switch, nothing lost.
 
@@ -569,6 +664,7 @@ def main() -> int:
             # Every code here is a TEST_OTP code or seeded: no SMS goes out on purpose.
             "LINGO_ALLOW_CONSOLE_SMS": "true",
             "LINGO_TEST_OTP": ",".join(f"{p}={c}" for p, c in otp.items()),
+            "LINGO_METRICS_TOKEN": secrets.token_urlsafe(32),
         }
         env = dict(os.environ, **stack.app_env)
         upgrade = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
@@ -584,6 +680,7 @@ def main() -> int:
               f":{stack.ports['mariadb']}, Redis :{stack.ports['redis']}; logs in {stack.logs}", flush=True)
 
         run = Run(stack, Client(stack.ports["nginx"]), otp, dict(zip(upstreams, ["a", "b"])))
+        run.client.secrets.add(run.metrics_token)
         phone, registered_at = register(run)
         run.check(1, "second send_code within 60 s refused on any instance", lambda: check_send_cooldown(run))
         run.check(2, "ten parallel uses of one code: exactly one success", lambda: check_parallel_code(run))
@@ -594,6 +691,7 @@ def main() -> int:
         run.check(5, "MariaDB stop/restart: clean 503s, then success, no worker restart",
                   lambda: check_mariadb_outage(run))
         run.check(6, "Redis stopped: requests still answered", lambda: check_redis_outage(run))
+        run.check(11, "/metrics through nginx adds up to the requests made", lambda: check_metrics(run))
         run.check(4, "instance a stopped mid-run: failover, no 5xx after the switch, no data lost", lambda: check_failover(run))
         password_round(run, phone, registered_at)
         run.check(7, "no password, code or token in any log", lambda: check_logs(run))
