@@ -41,8 +41,9 @@ def console(manager, client, outbox):
 
 
 #: Every console page (GET); actions are POSTs listed in POSTS.
-PAGES = ["/admin/", "/admin"]
-POSTS = ["/admin/logout"]
+PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1"]
+POSTS = ["/admin/logout", "/admin/users/1/active", "/admin/users/1/role", "/admin/users/1/sessions/1/revoke",
+         "/admin/users/1/sessions/revoke", "/admin/users/1/deletion"]
 
 
 def test_anonymous_is_sent_to_sign_in_from_every_page(client):
@@ -165,3 +166,74 @@ def test_server_faults_are_a_page_in_words(console, app, monkeypatch):
 def test_the_stylesheet_is_served_without_signing_in(client):
     r = client.get("/admin/static/console.css")
     assert r.status_code == 200 and r.mimetype == "text/css"
+
+
+def audit_rows(app, event):
+    from lingo.extensions import db
+    from lingo.models import AuditEvent
+
+    with app.app_context():
+        return [(r.user_id, r.actor_id, r.dialect, r.details) for r in
+                db.session.execute(db.select(AuditEvent).filter_by(event=event)).scalars()]
+
+
+def test_every_action_needs_its_csrf_token_and_a_manager(console, client):
+    for path in POSTS:
+        assert client.post(path).status_code == 400, path
+    client.post("/admin/logout", data={"csrf_token": csrf(client.get("/admin/"))})
+    for path in PAGES:
+        r = client.get(path)
+        assert r.status_code == 302 and "/admin/login" in r.headers["Location"], path
+
+
+def test_sign_in_is_audited_with_the_console_as_dialect(console, app):
+    (row,) = audit_rows(app, "sign_in.succeeded")[-1:]
+    assert row[2] == "console" and row[3]["method"] == "password+code"
+
+
+def alice_id(staff, console):
+    staff.user(ALICE)
+    page = console.get(f"/admin/users?q={ALICE}")
+    assert page.status_code == 200 and ALICE in page.get_data(as_text=True)
+    return int(re.search(r'/admin/users/(\d+)"', page.get_data(as_text=True)).group(1))
+
+
+def test_users_search_page_and_actions_are_audited_with_the_manager(console, staff, app, client):
+    uid = alice_id(staff, console)
+    page = console.get(f"/admin/users/{uid}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and ALICE in body and "登录中的设备" in body
+    token = csrf(page)
+    # Alice's session is live: revoke all of them.
+    r = console.post(f"/admin/users/{uid}/sessions/revoke", data={"csrf_token": token}, follow_redirects=True)
+    assert "已注销该用户的所有登录" in r.get_data(as_text=True)
+    r = console.post(f"/admin/users/{uid}/active", data={"active": "0", "csrf_token": token}, follow_redirects=True)
+    assert "已停用该用户" in r.get_data(as_text=True)
+    r = console.post(f"/admin/users/{uid}/active", data={"active": "1", "csrf_token": token}, follow_redirects=True)
+    r = console.post(f"/admin/users/{uid}/role", data={"role": "1", "csrf_token": token}, follow_redirects=True)
+    assert "已设为管理员" in r.get_data(as_text=True)
+    r = console.post(f"/admin/users/{uid}/role", data={"role": "0", "csrf_token": token}, follow_redirects=True)
+    r = console.post(f"/admin/users/{uid}/deletion", data={"action": "start", "csrf_token": token},
+                     follow_redirects=True)
+    assert "已发起注销" in r.get_data(as_text=True) and "注销中" in r.get_data(as_text=True)
+    r = console.post(f"/admin/users/{uid}/deletion", data={"action": "cancel", "csrf_token": token},
+                     follow_redirects=True)
+    assert "已撤销注销" in r.get_data(as_text=True)
+    manager_id = next(r[0] for r in audit_rows(app, "sign_in.succeeded") if r[2] == "console")
+    for event in ["session.revoked", "account.disabled", "account.enabled", "admin.role_changed",
+                  "account.delete_requested", "account.delete_cancelled"]:
+        rows = [row for row in audit_rows(app, event) if row[0] == uid]
+        assert rows and all(row[1] == manager_id and row[2] == "console" for row in rows), event
+
+
+def test_refusals_are_shown_in_words(console, app):
+    page = console.get("/admin/")
+    token = csrf(page)
+    manager_id = next(r[0] for r in audit_rows(app, "sign_in.succeeded") if r[2] == "console")
+    r = console.post(f"/admin/users/{manager_id}/active", data={"active": "0", "csrf_token": token},
+                     follow_redirects=True)
+    assert r.status_code == 200 and "不能停用或启用自己的账号" in r.get_data(as_text=True)
+    r = console.get("/admin/users/999999")
+    assert r.status_code == 404 and "记录不存在" in r.get_data(as_text=True)
+    r = console.get("/admin/users?page=abc&q=%25")
+    assert r.status_code == 200
