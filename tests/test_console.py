@@ -41,9 +41,9 @@ def console(manager, client, outbox):
 
 
 #: Every console page (GET); actions are POSTs listed in POSTS.
-PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1"]
+PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1", "/admin/feedback", "/admin/feedback/1"]
 POSTS = ["/admin/logout", "/admin/users/1/active", "/admin/users/1/role", "/admin/users/1/sessions/1/revoke",
-         "/admin/users/1/sessions/revoke", "/admin/users/1/deletion"]
+         "/admin/users/1/sessions/revoke", "/admin/users/1/deletion", "/admin/feedback/1/reply"]
 
 
 def test_anonymous_is_sent_to_sign_in_from_every_page(client):
@@ -237,3 +237,30 @@ def test_refusals_are_shown_in_words(console, app):
     assert r.status_code == 404 and "记录不存在" in r.get_data(as_text=True)
     r = console.get("/admin/users?page=abc&q=%25")
     assert r.status_code == 200
+
+
+def test_feedback_inbox_reply_reaches_the_user(console, staff, app):
+    from helpers.staff import data
+
+    alice, bob = staff.user(ALICE), staff.user("13800000003")
+    a1 = data(staff.api("POST", "/api/feedback", alice, json={"feedback_content": "第一条 <b>反馈</b>"}))
+    b1 = data(staff.api("POST", "/api/feedback", bob, json={"feedback_content": "b1"}))
+    assert data(staff.api("GET", "/api/message/count", alice))["feedback_count"] == 0
+    inbox = console.get("/admin/feedback")
+    body = inbox.get_data(as_text=True)
+    assert inbox.status_code == 200 and "&lt;b&gt;" in body and "<b>反馈" not in body  # escaped
+    thread = console.get(f"/admin/feedback/{a1['id']}")
+    r = console.post(f"/admin/feedback/{a1['id']}/reply", data={"reply_content": "已处理", "csrf_token": csrf(thread)},
+                     follow_redirects=True)
+    assert "已回复。" in r.get_data(as_text=True) and "已处理" in r.get_data(as_text=True)
+    assert data(staff.api("GET", "/api/message/count", alice))["feedback_count"] == 1
+    # Unanswered first: Bob's open feedback comes before Alice's replied one, even though older ids differ.
+    body = console.get("/admin/feedback").get_data(as_text=True)
+    assert body.index(f'feedback/{b1["id"]}"') < body.index(f'feedback/{a1["id"]}"')
+    assert f'feedback/{a1["id"]}"' not in console.get("/admin/feedback?status=0").get_data(as_text=True)
+    (row,) = [r for r in audit_rows(app, "admin.feedback_replied")]
+    assert row[2] == "console" and row[1] is not None
+    r = console.post(f"/admin/feedback/{a1['id']}/reply", data={"reply_content": " ", "csrf_token": csrf(thread)},
+                     follow_redirects=True)
+    assert "请填写回复内容" in r.get_data(as_text=True)
+    assert console.get("/admin/feedback/999999").status_code == 404

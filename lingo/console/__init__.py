@@ -102,4 +102,4 @@ def init_app(app: Flask) -> None:
     add_page_area(app, "/admin", render_error)
 
 
-from . import auth, users  # noqa: E402,F401  (registers the views on bp)
+from . import auth, feedback, users  # noqa: E402,F401  (registers the views on bp)

@@ -12,14 +12,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult
+from sqlalchemy import CursorResult, select
 
 from ..errors import DomainError, Error
 from ..extensions import db
-from ..models import User
+from ..models import Feedback, FeedbackCategory, FeedbackReply, User
+from ..models.content import FEEDBACK_OPEN
 from ..models.user import ROLE_MANAGER
-from . import accounts, audit, codes, lifecycle, lockout, managers
+from . import accounts, audit, codes, lifecycle, lockout, managers, pages
+from .content import get_or_404
 from .identity import Account
+from .pages import Listing, Page, PageRequest
 from .transaction import use_case
 
 #: How the console's sign-in is audited (``sign_in.succeeded`` ``details.method``).
@@ -115,3 +118,30 @@ def cancel_deletion(manager: User, user_id: int, *, now: datetime) -> bool:
     db.session.expire(user)
     audit.record("account.delete_cancelled", now=now, user_id=user.id, actor_id=manager.id)
     return True
+
+
+def inbox_page(request: PageRequest, *, status: int | None = None, category_id: int | None = None) -> Page[Feedback]:
+    """Everyone's feedback for the console's inbox: unanswered first, then newest first, optionally filtered."""
+    query = select(Feedback).order_by((Feedback.feedback_status != FEEDBACK_OPEN).asc(), Feedback.id.desc())
+    if status is not None:
+        query = query.where(Feedback.feedback_status == status)
+    if category_id is not None:
+        query = query.where(Feedback.feedback_category_id == category_id)
+    return pages.fetch(Listing(query), request)
+
+
+def thread(feedback_id: int) -> tuple[Feedback, list[FeedbackReply]]:
+    """A feedback and its replies, oldest first.
+
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    feedback = get_or_404(Feedback, feedback_id)
+    replies = db.session.execute(
+        select(FeedbackReply).where(FeedbackReply.feedback_id == feedback_id).order_by(FeedbackReply.id)
+    )
+    return feedback, list(replies.scalars())
+
+
+def categories() -> list[FeedbackCategory]:
+    """Every feedback category (for the inbox's filter)."""
+    return list(db.session.execute(select(FeedbackCategory).order_by(FeedbackCategory.id)).scalars())
