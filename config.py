@@ -209,6 +209,10 @@ class Config:
     #: Empty: /metrics is open in development and testing, absent (404) in production.
     METRICS_TOKEN = ""
 
+    # API documentation (``lingo.ops.apidocs``): GET /api/openapi.json and the
+    # Swagger UI page GET /api/docs, both served offline. Off: both are 404.
+    API_DOCS = True
+
     # The admin web console under /admin/ (``lingo.console``, docs/console.md): its
     # sign-in is Flask's signed session cookie, sent only to /admin.
     SESSION_COOKIE_NAME = "lingo_console"
@@ -245,6 +249,8 @@ class Production(Config):
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
     #: The console's cookie only over HTTPS (nginx terminates TLS).
     SESSION_COOKIE_SECURE = True
+    #: No API documentation on a public server unless the operator turns it on (``LINGO_API_DOCS=true``).
+    API_DOCS = False
 
 
 CONFIGS: dict[str, type[Config]] = {

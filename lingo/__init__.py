@@ -109,12 +109,13 @@ def register_dialects(app: Flask) -> None:
     """Register every dialect's blueprint and the error handlers."""
     from . import console, dialects
     from .dialects import admin, image_to_sound, legacy, modern, platform, shared
-    from .ops import health
+    from .ops import apidocs, health
 
     dialects.init_app(app, [modern.DIALECT, platform.DIALECT, admin.DIALECT, legacy.DIALECT, image_to_sound.DIALECT])
     app.register_blueprint(shared.bp)
     app.register_blueprint(health.bp)
     console.init_app(app)  # the admin web console under /admin/: HTML pages, not a dialect
+    apidocs.init_app(app)  # /api/openapi.json and /api/docs, when API_DOCS is on
 
 
 def register_commands(app: Flask) -> None:

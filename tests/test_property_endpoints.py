@@ -46,15 +46,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
 
+from helpers.world import TokenWorld
 from lingo import create_app
-from lingo.errors import DomainError
-from lingo.extensions import db
-from lingo.models import User
-from lingo.models.user import ROLE_MANAGER
-from lingo.services import accounts, sessions
-from lingo.services.identity import modern_phone
 
 #: Examples per route; routes that take a phone or an account (their inputs have the most
 #: structure to get wrong) and the unknown paths get ``DEEP_FACTOR`` times as many.
@@ -444,10 +438,12 @@ def routes() -> list[Route]:
     app = create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://"})
     found = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
-        if rule.endpoint.startswith("health."):
-            continue  # operational probes, not a dialect: plain {"status": ...}
+        if rule.endpoint.startswith(("health.", "metrics.")):
+            continue  # operational probes, not a dialect: plain {"status": ...}, Prometheus text
         if rule.endpoint.startswith("console."):
             continue  # the admin web console: HTML pages and forms, not a dialect (tests/test_console.py)
+        if rule.endpoint.startswith("apidocs."):
+            continue  # the API documentation: HTML and assets for a browser (tests/test_openapi.py)
         template = rule.rule.replace("<path:", "<")
         methods = tuple(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
         found.append(Route(rule.endpoint, template, tuple(sorted(rule.arguments)), methods))
@@ -466,42 +462,11 @@ def request_strategy(route: Route) -> st.SearchStrategy[Drawn]:
 
 # --- the property ------------------------------------------------------------------------------
 
-class FuzzWorld:
-    """A user and a manager that the drawn requests can act as."""
+class FuzzWorld(TokenWorld):
+    """The fuzz user and manager (:class:`helpers.world.TokenWorld`)."""
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.tokens: dict[str, str] = {}
-        with app.app_context():
-            user = accounts.create_user(modern_phone(USER_PHONE), PASSWORD, now=app.extensions["lingo.clock"]())
-            manager = accounts.create_user(modern_phone(MANAGER_PHONE), PASSWORD, now=app.extensions["lingo.clock"](),
-                                           role=ROLE_MANAGER)
-            self.ids = {"user": user.id, "manager": manager.id}
-
-    def token(self, who: str) -> str:
-        """A live access token of ``who``: the last one while it still works, else a new one,
-        after making them active (and a manager) again: an earlier example may have signed
-        them out, disabled or demoted them."""
-        clock = self.app.extensions["lingo.clock"]
-        with self.app.app_context():
-            if who in self.tokens:
-                try:
-                    user, _ = sessions.authenticate(self.tokens[who], clock())
-                    if who == "user" or user.role == ROLE_MANAGER:
-                        return self.tokens[who]
-                except DomainError:
-                    pass
-            db.session.execute(
-                update(User)
-                .where(User.id.in_(self.ids.values()))
-                .values(is_active=True, delete_requested_at=None, delete_after=None)
-            )
-            db.session.execute(update(User).where(User.id == self.ids["manager"]).values(role=ROLE_MANAGER))
-            policy = sessions.token_policy("platform")
-            issued = sessions.open_session(db.session.get(User, self.ids[who]), policy, ip="127.0.0.1", now=clock())
-            db.session.commit()
-            self.tokens[who] = issued.access_token
-            return issued.access_token
+        super().__init__(app, user_phone=USER_PHONE, manager_phone=MANAGER_PHONE, password=PASSWORD)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@
 - ``flask sms send-test``: check the SMS provider (:mod:`.sms`);
 - ``flask audit export``: the audit log as JSON lines (:mod:`.audit`);
 - ``flask purge``: erase accounts past their deletion grace, expire audit events (:mod:`.purge`; cron).
+- ``flask openapi export``: the OpenAPI document as a file, for client generators (:mod:`.openapi`).
 
 Commands call the services; they hold no rules of their own.
 """
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     from .audit import audit_cli
     from .enterprises import enterprise_cli
     from .managers import manager
+    from .openapi import openapi_cli
     from .purge import purge
     from .sms import sms
 
@@ -27,3 +29,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sms)
     app.cli.add_command(purge)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(openapi_cli)

@@ -13,6 +13,8 @@ no test imports from ``conftest``. Modules, by subject:
   through each dialect's HTTP API (``ModernApi``, ``PlatformApi``, ``V4Api``)
   and the v4 tests' row helpers;
 - :mod:`helpers.staff`: managers made through the CLI and the admin calls;
+- :mod:`helpers.world`: ``TokenWorld``, a user and a manager whose live tokens
+  the property tests hand to drawn requests;
 - :mod:`helpers.providers`: ``ProviderServer``, a local stand-in for an
   outside provider; :mod:`helpers.fake_aliyun` and :mod:`helpers.fake_tencent`
   build on it.
