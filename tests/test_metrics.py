@@ -53,15 +53,11 @@ def key(name: str, **labels: str) -> Sample:
 
 
 class Counters:
-    """The metrics before an action; :meth:`delta` is how far one sample moved since."""
+    """The metrics before an action; :meth:`deltas` says which samples moved since, and by how much."""
 
     def __init__(self, client: Any, **headers: str) -> None:
         self.client, self.headers = client, headers
         self.before = scrape(client, **headers)
-
-    def delta(self, name: str, **labels: str) -> float:
-        after = scrape(self.client, **self.headers)
-        return after.get(key(name, **labels), 0.0) - self.before.get(key(name, **labels), 0.0)
 
     def deltas(self, name: str, **labels: str) -> dict[frozenset[tuple[str, str]], float]:
         """Every sample of ``name`` (with ``labels`` among its labels) that moved."""
