@@ -8,6 +8,8 @@ code, a locked attempt) are written again after the rollback by
 
 A row never holds a password, a code or a token: the account is masked and
 ``details`` carries only what the event names (method, reason, counts).
+``flask purge`` deletes events older than ``AUDIT_RETENTION_DAYS``
+(:mod:`lingo.services.retention`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.sql import Select
 
 from ..extensions import db
@@ -54,11 +56,6 @@ EVENTS = (
 _table = cast(Table, AuditEvent.__table__)
 #: One event row (Core: nothing reads it back).
 _INSERT = insert(_table)
-#: Events older than ``:before`` (retention), in batches by id.
-_EXPIRED_IDS = (
-    select(_table.c.id).where(_table.c.at < bindparam("before")).order_by(_table.c.id).limit(bindparam("batch"))
-)
-_DELETE_IDS = delete(_table).where(_table.c.id.in_(bindparam("ids", expanding=True)))
 
 #: Failure events of the running use case, written again if it rolls back.
 _FAILURES: ContextVar[list[dict[str, Any]] | None] = ContextVar("lingo_audit_failures", default=None)
@@ -182,19 +179,3 @@ def as_dict(row: AuditEvent) -> dict[str, Any]:
         "actor_id": row.actor_id,
         "details": row.details or {},
     }
-
-
-def purge_expired(now: datetime, retention: Any, *, batch: int = 1000) -> int:
-    """Delete events older than ``retention`` (a ``timedelta``), ``batch`` rows per
-    transaction so a large backlog never holds long locks. Commits each batch.
-
-    :returns: how many events were deleted.
-    """
-    removed = 0
-    while True:
-        ids = list(db.session.execute(_EXPIRED_IDS, {"before": now - retention, "batch": batch}).scalars())
-        if not ids:
-            return removed
-        db.session.execute(_DELETE_IDS, {"ids": ids})
-        db.session.commit()
-        removed += len(ids)

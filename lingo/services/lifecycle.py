@@ -9,7 +9,7 @@ A deletion runs in two steps (``docs/operations.md``, "Account deletion"):
    pending no dialect signs the person in
    (:func:`lingo.services.sessions.open_session`). A grace of 0 erases at once,
    in the same transaction.
-2. **Erasure** (:func:`purge`, run by ``flask purge``): every account whose
+2. **Erasure** (:func:`purge_due`, run by ``flask purge``): every account whose
    ``delete_after`` has come is anonymised in place (:func:`_erase`). The row
    stays as a tombstone because feedback, replies and pushes point at it; every
    identifier on it is replaced (unique ones by fresh random values of the same
@@ -26,6 +26,7 @@ the columns of its table.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,7 +49,7 @@ from ..models import (
 )
 from ..models.user import GENDER_UNDISCLOSED, ROLE_MANAGER, ROLE_USER
 from ..settings import current as settings
-from . import accounts, audit, codes, lockout, managers, pages, passwords, sessions, throttles
+from . import accounts, audit, codes, lockout, managers, pages, passwords, sessions, throttles, transaction
 from .content import get_or_404
 from .identity import Account
 from .pages import Listing, Page, PageRequest
@@ -101,14 +102,6 @@ class Deletion:
     requested_at: datetime
     delete_after: datetime
     erased: bool
-
-
-@dataclass(frozen=True)
-class Purged:
-    """What one :func:`purge` did: accounts erased, audit events past retention deleted."""
-
-    accounts: int
-    audit_events: int
 
 
 #: Start the grace of the user ``:uid`` (ORM objects loaded before are refreshed by the caller).
@@ -387,38 +380,36 @@ def _erase(user_id: int, *, now: datetime) -> bool:
     return True
 
 
+def _erase_batch(now: datetime, after_id: int, batch: int) -> tuple[list[int], int]:
+    """One transaction of :func:`purge_due`: the next ``batch`` users due after ``after_id``, erased; committed.
+
+    :returns: the ids read (empty: none left) and how many this transaction erased.
+    """
+    ids = list(db.session.execute(_DUE, {"now": now, "after_id": after_id, "batch": batch}).scalars())
+    if not ids:
+        db.session.rollback()  # end the read-only transaction
+        return ids, 0
+    erased = sum(_erase(user_id, now=now) for user_id in ids)
+    db.session.commit()
+    return ids, erased
+
+
 def purge_due(now: datetime, *, batch: int = 100) -> int:
     """Erase every account whose ``delete_after`` has come, ``batch`` accounts per transaction.
 
     Not a use case: it commits after each batch, so a large backlog never holds
     long locks and an interrupted run keeps what it did. Safe to run again at
     any time and from several hosts at once (each erasure is a conditional
-    claim, :data:`_ERASE`); a second run erases nothing.
+    claim, :data:`_ERASE`; a batch ended by a deadlock with another purge runs
+    again, :func:`lingo.services.transaction.batch`); a second run erases nothing.
+    ``flask purge`` runs it first (:func:`lingo.services.retention.purge`).
 
     :returns: how many accounts this run erased.
     """
     erased, after_id = 0, 0
     while True:
-        try:
-            ids = list(db.session.execute(_DUE, {"now": now, "after_id": after_id, "batch": batch}).scalars())
-            if not ids:
-                db.session.rollback()  # end the read-only transaction
-                return erased
-            erased += sum(_erase(user_id, now=now) for user_id in ids)
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+        ids, done = transaction.batch(functools.partial(_erase_batch, now, after_id, batch))
+        if not ids:
+            return erased
+        erased += done
         after_id = ids[-1]
-
-
-def purge(now: datetime, *, batch: int = 100) -> Purged:
-    """``flask purge``: erase the accounts due (:func:`purge_due`), then delete audit events
-    older than ``AUDIT_RETENTION_DAYS`` (:func:`lingo.services.audit.purge_expired`). Commits per batch."""
-    erased = purge_due(now, batch=batch)
-    try:
-        removed = audit.purge_expired(now, settings().audit_retention)
-    except BaseException:
-        db.session.rollback()
-        raise
-    return Purged(accounts=erased, audit_events=removed)
