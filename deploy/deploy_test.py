@@ -34,7 +34,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ports import free_port  # noqa: E402
-from stack import ROOT, TEST_STATUS_PREFIX, Stack, ensure_nginx  # noqa: E402
+from stack import ROOT, TEST_STATUS_PREFIX, Stack, ensure_chromium, ensure_nginx  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -642,10 +642,117 @@ def check_risky_settings_refused(run: Run) -> str:
     return f"{len(cases)} risky settings refused at start ({', '.join(cases)}); TEST_OTP accounts logged masked"
 
 
+#: Hosts Chromium calls by itself, whatever the page (component updates, its clock, sign-in,
+#: safe browsing): the recording proxy of check 12 refuses them too, and they do not count as the page's.
+BROWSER_SERVICE_HOSTS = {
+    "update.googleapis.com", "clients1.google.com", "clients2.google.com", "accounts.google.com",
+    "safebrowsing.googleapis.com", "optimizationguide-pa.googleapis.com", "content-autofill.googleapis.com",
+    "android.clients.google.com", "www.googleapis.com", "redirector.gvt1.com",
+}
+#: Paths of each dialect the docs page must list (modern, platform, v4, image-to-sound, and the admin API).
+DOCUMENTED_PATHS = ["/api/auth/phone_login", "/api/personal/info", "/api/v4.0/login", "/image-to-sound/api/login",
+                    "/api/admin/users"]
+
+
+class RecordingProxy:
+    """An HTTP proxy on loopback that answers every request 403 and remembers its target.
+
+    Chromium gets it as its proxy: loopback goes direct (to nginx), anything
+    else would have to pass here, and nothing passes.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    line = conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1")
+                    self.seen.append(line)
+                    conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                except OSError:
+                    pass
+
+    def hosts(self) -> set[str]:
+        """The hosts of every request seen (``CONNECT host:443`` or ``GET http://host/...``)."""
+        found = set()
+        for line in self.seen:
+            target = line.split(" ")[1] if " " in line else line
+            found.add(re.sub(r"^[a-z]+://", "", target).split("/")[0].rsplit(":", 1)[0])
+        return found
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def check_api_docs(run: Run, chromium: str) -> str:
+    """12. The API docs page renders in headless Chromium with every asset from lingo, nothing from outside.
+
+    ``GET /api/openapi.json`` through nginx is the OpenAPI 3.1 document
+    (``API_DOCS`` is on for this stack; production's default is off). Chromium
+    loads ``/api/docs`` through nginx with a recording proxy for anything not
+    on loopback and every other host name unresolvable: the rendered page
+    lists the paths of the four dialects and the admin API, the screenshot is
+    saved in the logs directory, nginx served the page, its assets and the
+    document, and the proxy saw no request from the page (only Chromium's own
+    service calls, refused like everything else).
+    """
+    c, stack = run.client, run.stack
+    status, spec, _ = c.call("GET", "/api/openapi.json")
+    assert status == 200 and isinstance(spec, dict) and spec.get("openapi") == "3.1.0", f"{status} {str(spec)[:120]}"
+    assert all(path in spec["paths"] for path in DOCUMENTED_PATHS), sorted(spec["paths"])[:10]
+    screenshot = stack.logs / "api-docs.png"
+    proxy = RecordingProxy()
+    url = f"http://127.0.0.1:{stack.ports['nginx']}/api/docs"
+    try:
+        shown = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+             f"--user-data-dir={stack.tmp / 'chromium'}", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-extensions",
+             f"--proxy-server=http://127.0.0.1:{proxy.port}",
+             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+             "--window-size=1280,2400", "--virtual-time-budget=20000",
+             f"--screenshot={screenshot}", "--dump-dom", url],
+            capture_output=True, text=True, timeout=120,
+        )
+    finally:
+        proxy.close()
+    dom = shown.stdout
+    assert shown.returncode == 0, f"chromium exited {shown.returncode}: {shown.stderr[-300:]}"
+    missing = [path for path in DOCUMENTED_PATHS if f'data-path="{path}"' not in dom]
+    assert not missing, f"the rendered page does not list {missing} ({len(dom)} bytes of DOM)"
+    operations = dom.count('class="opblock-summary-path"')
+    assert operations >= len(spec["paths"]), f"{operations} operations rendered for {len(spec['paths'])} paths"
+    png = screenshot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000, f"screenshot: {len(png)} bytes"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    time.sleep(0.3)
+    log = (stack.logs / "nginx-lingo.access.log").read_text()
+    served = {path for path in ("/api/docs ", "/api/docs/static/swagger-ui.css ", "/api/docs/static/swagger-ui-bundle.js ",
+                                "/api/docs/init.js ", "/api/openapi.json ") if f"GET {path}" in log}
+    assert len(served) == 5, f"nginx served only {sorted(served)}"
+    outside = proxy.hosts() - BROWSER_SERVICE_HOSTS
+    assert not outside, f"the page tried to reach {sorted(outside)}"
+    return (f"{operations} operations rendered, the paths of every dialect listed; screenshot {width}x{height} "
+            f"({screenshot.name}); page, assets and document from nginx; nothing sent outside "
+            f"({len(proxy.seen)} of Chromium's own service calls refused)")
+
+
 def main() -> int:
     """Run the deployment test; the exit status is the number of failed checks (capped)."""
     started = time.monotonic()
     nginx = ensure_nginx()
+    chromium = ensure_chromium()
     tmp = Path(tempfile.mkdtemp(prefix="lingo-deploy-test-"))
     stack = Stack(tmp)
     failed: list[str] = []
@@ -665,6 +772,7 @@ def main() -> int:
             "LINGO_ALLOW_CONSOLE_SMS": "true",
             "LINGO_TEST_OTP": ",".join(f"{p}={c}" for p, c in otp.items()),
             "LINGO_METRICS_TOKEN": secrets.token_urlsafe(32),
+            "LINGO_API_DOCS": "true",  # off by default in production; check 12 reads the docs page
         }
         env = dict(os.environ, **stack.app_env)
         upgrade = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
@@ -692,6 +800,7 @@ def main() -> int:
                   lambda: check_mariadb_outage(run))
         run.check(6, "Redis stopped: requests still answered", lambda: check_redis_outage(run))
         run.check(11, "/metrics through nginx adds up to the requests made", lambda: check_metrics(run))
+        run.check(12, "API docs page rendered offline in headless Chromium", lambda: check_api_docs(run, chromium))
         run.check(4, "instance a stopped mid-run: failover, no 5xx after the switch, no data lost", lambda: check_failover(run))
         password_round(run, phone, registered_at)
         run.check(7, "no password, code or token in any log", lambda: check_logs(run))

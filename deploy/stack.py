@@ -87,6 +87,19 @@ def ensure_nginx() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
 
+def ensure_chromium() -> str:
+    """The headless browser of check 12; installs the Debian package ``chromium`` when missing."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    print("chromium not found: installing the Debian package", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], env=env, check=True)
+    return shutil.which("chromium") or "/usr/bin/chromium"
+
+
 @dataclass
 class Stack:
     """Every process of one deployment-test run (see the module docstring)."""
