@@ -41,9 +41,13 @@ def console(manager, client, outbox):
 
 
 #: Every console page (GET); actions are POSTs listed in POSTS.
-PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1", "/admin/feedback", "/admin/feedback/1"]
+PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1", "/admin/feedback", "/admin/feedback/1",
+         "/admin/faqs", "/admin/faqs/new", "/admin/faqs/1", "/admin/categories", "/admin/categories/new",
+         "/admin/categories/1"]
 POSTS = ["/admin/logout", "/admin/users/1/active", "/admin/users/1/role", "/admin/users/1/sessions/1/revoke",
-         "/admin/users/1/sessions/revoke", "/admin/users/1/deletion", "/admin/feedback/1/reply"]
+         "/admin/users/1/sessions/revoke", "/admin/users/1/deletion", "/admin/feedback/1/reply",
+         "/admin/faqs/new", "/admin/faqs/1", "/admin/faqs/1/delete", "/admin/categories/new",
+         "/admin/categories/1", "/admin/categories/1/delete"]
 
 
 def test_anonymous_is_sent_to_sign_in_from_every_page(client):
@@ -264,3 +268,49 @@ def test_feedback_inbox_reply_reaches_the_user(console, staff, app):
                      follow_redirects=True)
     assert "请填写回复内容" in r.get_data(as_text=True)
     assert console.get("/admin/feedback/999999").status_code == 404
+
+
+def test_faq_create_preview_edit_delete_reach_the_api_and_are_audited(console, staff, app):
+    page = console.get("/admin/faqs/new")
+    assert page.status_code == 200
+    token = csrf(page)
+    form = {"title": "如何改密码", "content": "在设置里 <script>x</script>", "category": "账号", "external_link": "",
+            "csrf_token": token}
+    r = console.post("/admin/faqs/new", data={**form, "preview": "1"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "预览" in body and "&lt;script&gt;" in body and "<script>x" not in body
+    assert audit_rows(app, "admin.content_changed") == []  # a preview saves nothing
+    r = console.post("/admin/faqs/new", data={**form, "external_link": "javascript:alert(1)"})
+    assert r.status_code == 200 and "外部链接" in r.get_data(as_text=True)
+    r = console.post("/admin/faqs/new", data=form)
+    assert r.status_code == 302
+    faq_id = int(r.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    alice = staff.user(ALICE)
+    from helpers.staff import data
+
+    assert data(staff.api("GET", f"/api/faq/{faq_id}", alice))["title"] == "如何改密码"
+    r = console.post(f"/admin/faqs/{faq_id}", data={**form, "title": "如何修改密码"}, follow_redirects=True)
+    assert "已保存" in r.get_data(as_text=True)
+    assert data(staff.api("GET", f"/api/faq/{faq_id}", alice))["title"] == "如何修改密码"
+    listing = console.get("/admin/faqs").get_data(as_text=True)
+    assert "如何修改密码" in listing
+    r = console.post(f"/admin/faqs/{faq_id}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert "已删除" in r.get_data(as_text=True)
+    assert staff.api("GET", f"/api/faq/{faq_id}", alice).get_json()["code"] != 0
+    rows = audit_rows(app, "admin.content_changed")
+    assert [r[3]["action"] for r in rows] == ["create", "update", "delete"]
+    assert all(r[1] is not None and r[2] == "console" for r in rows)
+    assert console.get(f"/admin/faqs/{faq_id}").status_code == 404
+
+
+def test_feedback_categories_are_edited_and_offered_to_users(console, staff, app):
+    token = csrf(console.get("/admin/categories/new"))
+    r = console.post("/admin/categories/new", data={"name": " ", "description": "", "csrf_token": token})
+    assert r.status_code == 200 and "名称: 不能为空" in r.get_data(as_text=True)
+    r = console.post("/admin/categories/new", data={"name": "账号问题", "description": "", "csrf_token": token},
+                     follow_redirects=True)
+    assert "已创建" in r.get_data(as_text=True)
+    assert "账号问题" in console.get("/admin/categories").get_data(as_text=True)
+    assert "账号问题" in console.get("/admin/feedback").get_data(as_text=True)  # the inbox's filter
+    (row,) = audit_rows(app, "admin.content_changed")
+    assert row[3]["table"] == "feedback_categories" and row[2] == "console"

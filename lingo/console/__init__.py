@@ -31,8 +31,13 @@ bp = Blueprint(
 )
 csrf = CSRFProtect()
 
-#: The menu: (endpoint, label), filled in by the view modules as they register.
-NAV: list[tuple[str, str]] = []
+#: The menu: (endpoint, label) of each page the view modules register.
+NAV: list[tuple[str, str]] = [
+    ("console.users", "用户"),
+    ("console.inbox", "反馈"),
+    ("console.faqs_list", "常见问题"),
+    ("console.categories_list", "反馈分类"),
+]
 
 #: Where errors have plainer words on a page than in the API tables.
 PAGE_MESSAGES = {
@@ -102,4 +107,4 @@ def init_app(app: Flask) -> None:
     add_page_area(app, "/admin", render_error)
 
 
-from . import auth, feedback, users  # noqa: E402,F401  (registers the views on bp)
+from . import auth, content, feedback, users  # noqa: E402,F401  (registers the views on bp)

@@ -8,11 +8,9 @@ from werkzeug.wrappers import Response
 from .. import clock
 from ..errors import DomainError
 from ..services import console, feedback
-from . import NAV, bp, page_message
+from . import bp, page_message
 from .auth import manager
 from .users import page_request, pager_args
-
-NAV.append(("console.inbox", "反馈"))
 
 #: Longest reply (the admin API's limit).
 MAX_REPLY = 2000

@@ -15,10 +15,8 @@ from ..models import User
 from ..models.user import ROLE_MANAGER, ROLE_USER
 from ..services import console, devices, lifecycle, managers
 from ..services.pages import Page, PageRequest
-from . import NAV, bp, page_message
+from . import bp, page_message
 from .auth import manager
-
-NAV.append(("console.users", "用户"))
 
 #: Items on a page of every console list.
 PAGE_SIZE = 20
