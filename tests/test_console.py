@@ -43,11 +43,11 @@ def console(manager, client, outbox):
 #: Every console page (GET); actions are POSTs listed in POSTS.
 PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1", "/admin/feedback", "/admin/feedback/1",
          "/admin/faqs", "/admin/faqs/new", "/admin/faqs/1", "/admin/categories", "/admin/categories/new",
-         "/admin/categories/1"]
+         "/admin/categories/1", "/admin/pushes"]
 POSTS = ["/admin/logout", "/admin/users/1/active", "/admin/users/1/role", "/admin/users/1/sessions/1/revoke",
          "/admin/users/1/sessions/revoke", "/admin/users/1/deletion", "/admin/feedback/1/reply",
          "/admin/faqs/new", "/admin/faqs/1", "/admin/faqs/1/delete", "/admin/categories/new",
-         "/admin/categories/1", "/admin/categories/1/delete"]
+         "/admin/categories/1", "/admin/categories/1/delete", "/admin/pushes"]
 
 
 def test_anonymous_is_sent_to_sign_in_from_every_page(client):
@@ -314,3 +314,39 @@ def test_feedback_categories_are_edited_and_offered_to_users(console, staff, app
     assert "账号问题" in console.get("/admin/feedback").get_data(as_text=True)  # the inbox's filter
     (row,) = audit_rows(app, "admin.content_changed")
     assert row[3]["table"] == "feedback_categories" and row[2] == "console"
+
+
+def test_push_compose_preview_send_and_history(console, staff, app):
+    from helpers.staff import data
+
+    alice, bob = staff.user(ALICE), staff.user("13800000003")
+    uid = alice_id(staff, console)
+    page = console.get("/admin/pushes")
+    assert page.status_code == 200 and "还没有推送" in page.get_data(as_text=True)
+    form = {"title": "维护通知", "body": "今晚 <b>22:00</b> 维护", "audience": "users", "user_ids": f"{uid}",
+            "csrf_token": csrf(page)}
+    r = console.post("/admin/pushes", data={**form, "preview": "1"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "预览" in body and "1 位用户" in body and "&lt;b&gt;" in body
+    assert data(staff.api("GET", "/api/push/log", alice))["total"] == 0  # a preview sends nothing
+    r = console.post("/admin/pushes", data={**form, "user_ids": "12, abc"})
+    assert "请填写用户 ID" in r.get_data(as_text=True)
+    r = console.post("/admin/pushes", data={**form, "user_ids": "999999"})
+    assert r.status_code == 200 and "flash error" in r.get_data(as_text=True)  # no such user, said on the page
+    r = console.post("/admin/pushes", data=form, follow_redirects=True)
+    body = r.get_data(as_text=True)
+    assert "已发送" in body and "维护通知" in body
+    assert data(staff.api("GET", "/api/push/log", alice))["total"] == 1
+    assert data(staff.api("GET", "/api/push/log", bob))["total"] == 0
+    (row,) = audit_rows(app, "admin.push_sent")
+    assert row[2] == "console" and row[1] is not None and row[3]["recipients"] == 1
+
+    class Broken:
+        def send(self, notice):
+            raise RuntimeError("provider down")
+
+    app.extensions["lingo.push"] = Broken()
+    r = console.post("/admin/pushes", data={**form, "audience": "all"}, follow_redirects=True)
+    body = r.get_data(as_text=True)
+    assert "推送服务发送失败" in body and "发送失败</span>" in body and "所有用户" in body
+    assert data(staff.api("GET", "/api/push/log", bob))["total"] == 1

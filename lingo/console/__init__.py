@@ -37,6 +37,7 @@ NAV: list[tuple[str, str]] = [
     ("console.inbox", "反馈"),
     ("console.faqs_list", "常见问题"),
     ("console.categories_list", "反馈分类"),
+    ("console.pushes_page", "推送"),
 ]
 
 #: Where errors have plainer words on a page than in the API tables.
@@ -107,4 +108,4 @@ def init_app(app: Flask) -> None:
     add_page_area(app, "/admin", render_error)
 
 
-from . import auth, content, feedback, users  # noqa: E402,F401  (registers the views on bp)
+from . import auth, content, feedback, pushes, users  # noqa: E402,F401  (registers the views on bp)
