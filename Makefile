@@ -31,7 +31,7 @@ test: install lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## Production stack on loopback: private MariaDB + Redis, 2 gunicorn instances
-## (2 workers each) behind nginx (installed with apt-get when missing); 10 checks.
+## (2 workers each) behind nginx (nginx and chromium installed with apt-get when missing); 12 checks.
 deploy-test: install
 	$(BIN)/python deploy/deploy_test.py
 
