@@ -43,7 +43,7 @@ def console(manager, client, outbox):
 #: Every console page (GET); actions are POSTs listed in POSTS.
 PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1", "/admin/feedback", "/admin/feedback/1",
          "/admin/faqs", "/admin/faqs/new", "/admin/faqs/1", "/admin/categories", "/admin/categories/new",
-         "/admin/categories/1", "/admin/pushes"]
+         "/admin/categories/1", "/admin/pushes", "/admin/audit", "/admin/audit/export.jsonl"]
 POSTS = ["/admin/logout", "/admin/users/1/active", "/admin/users/1/role", "/admin/users/1/sessions/1/revoke",
          "/admin/users/1/sessions/revoke", "/admin/users/1/deletion", "/admin/feedback/1/reply",
          "/admin/faqs/new", "/admin/faqs/1", "/admin/faqs/1/delete", "/admin/categories/new",
@@ -350,3 +350,31 @@ def test_push_compose_preview_send_and_history(console, staff, app):
     body = r.get_data(as_text=True)
     assert "推送服务发送失败" in body and "发送失败</span>" in body and "所有用户" in body
     assert data(staff.api("GET", "/api/push/log", bob))["total"] == 1
+
+
+def test_audit_log_filters_pages_and_exports_jsonl(console, staff, app, clock):
+    import json
+
+    staff.user(ALICE)
+    uid = alice_id(staff, console)
+    page = console.get("/admin/audit")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "sign_in.succeeded" in body and "code.sent" in body
+    only = console.get(f"/admin/audit?user_id={uid}&event=code.sent").get_data(as_text=True)
+    assert "code.sent" in only and "<td>sign_in.succeeded</td>" not in only
+    later = clock().replace(microsecond=0)
+    empty = console.get(f"/admin/audit?since={(later.replace(year=later.year + 1)).isoformat()}")
+    assert "没有符合条件的事件" in empty.get_data(as_text=True)
+    bad = console.get("/admin/audit?since=yesterday")
+    assert bad.status_code == 422 and "时间格式" in bad.get_data(as_text=True)
+    assert console.get("/admin/audit?event=nope").status_code == 422
+    r = console.get(f"/admin/audit/export.jsonl?user_id={uid}")
+    assert r.status_code == 200 and r.mimetype == "application/x-ndjson"
+    assert r.headers["Content-Disposition"].startswith("attachment;")
+    rows = [json.loads(line) for line in r.get_data(as_text=True).splitlines()]
+    assert rows and all(row["user_id"] == uid for row in rows)
+    assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
+    everything = console.get("/admin/audit/export.jsonl").get_data(as_text=True).splitlines()
+    assert len(everything) > len(rows)
+    until = console.get(f"/admin/audit/export.jsonl?until={rows[0]['at'][:19]}").get_data(as_text=True)
+    assert all(json.loads(line)["at"] < rows[0]["at"] for line in until.splitlines())

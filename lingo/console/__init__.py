@@ -38,6 +38,7 @@ NAV: list[tuple[str, str]] = [
     ("console.faqs_list", "常见问题"),
     ("console.categories_list", "反馈分类"),
     ("console.pushes_page", "推送"),
+    ("console.audit_log", "审计日志"),
 ]
 
 #: Where errors have plainer words on a page than in the API tables.
@@ -108,4 +109,4 @@ def init_app(app: Flask) -> None:
     add_page_area(app, "/admin", render_error)
 
 
-from . import auth, content, feedback, pushes, users  # noqa: E402,F401  (registers the views on bp)
+from . import audit, auth, content, feedback, pushes, users  # noqa: E402,F401  (registers the views on bp)
