@@ -378,3 +378,32 @@ def test_audit_log_filters_pages_and_exports_jsonl(console, staff, app, clock):
     assert len(everything) > len(rows)
     until = console.get(f"/admin/audit/export.jsonl?until={rows[0]['at'][:19]}").get_data(as_text=True)
     assert all(json.loads(line)["at"] < rows[0]["at"] for line in until.splitlines())
+
+
+def test_dashboard_counts_the_last_30_days_on_every_backend(console, staff, app, clock, modern, outbox):
+    from helpers.staff import data
+
+    from lingo.services import dashboard
+
+    alice = staff.user(ALICE)  # a sign-up, a code sent, a modern sign-in
+    assert modern.send_code(ALICE).get_json()["code"] != 200  # too soon: code.refused
+    data(staff.api("POST", "/api/feedback", alice, json={"feedback_content": "hi"}))
+    clock.advance(86400)
+    staff.user("13800000003")
+    with app.app_context():
+        board = dashboard.summary(now=clock())
+    assert len(board.days) == 30 and board.days[-1] == clock().date()
+    assert board.sign_ups[-2:] == [2, 1] and sum(board.sign_ups) == 3  # the manager and Alice, then Bob
+    assert board.sign_ins["modern"][-2:] == [1, 1] and board.sign_ins["console"][-2] == 1
+    assert board.codes["sent"][-2:] == [2, 1]  # the manager's console code and Alice's
+    (reason,) = [name for name in board.codes if name != "sent"]
+    assert board.codes[reason][-2] == 1 and reason == "send_too_frequent"
+    assert board.open_feedback == 1
+    with app.app_context():
+        later = dashboard.summary(now=clock().replace(year=clock().year + 1))
+    assert sum(later.sign_ups) == 0 and later.sign_ins == {} and later.codes == {}
+    sign_in(console, outbox)  # the day's wait ended the console session
+    page = console.get("/admin/")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and body.count("<svg") == 3 and 'id="open-feedback">1<' in body
+    assert "send_too_frequent" in body and "<td>modern</td>" not in body  # a column, not a row

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import User
 from ..models.user import ROLE_MANAGER
 from ..senders import email_sender, sms_sender
-from ..services import codes, console
+from ..services import codes, console, dashboard
 from ..services.identity import EMAIL, Account
 from ..web import limits
 from ..web.parsing import client_ip
@@ -209,5 +209,7 @@ def sign_out() -> Response:
 
 @bp.get("/", strict_slashes=False)
 def home() -> str:
-    """The start page (the dashboard comes later)."""
-    return render_template("console/home.html")
+    """The dashboard: the last 30 days (UTC) in charts and tables, and the open feedback."""
+    from . import charts
+
+    return render_template("console/home.html", board=dashboard.summary(now=clock.now()), charts=charts)
