@@ -474,11 +474,10 @@ def test_the_default_retention_is_thirty_days(app):
 # --- a deadlock with another transaction: the purge's batch runs again ----------------------------
 
 
+@pytest.mark.mysql_only  # SQLite runs one writer at a time: no deadlocks
 def test_a_batch_ended_by_a_deadlock_runs_again(app, clock, backend, monkeypatch):
     """A transaction holds one dead code and then asks for the other the purge holds: InnoDB
     ends the smaller transaction (the purge's batch), which runs again once the other commits."""
-    if backend != "mysql":
-        pytest.skip("SQLite runs one writer at a time: no deadlocks")
     now = clock()
     retried: list[bool] = []
 
