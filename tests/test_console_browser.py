@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 
 from deploy.ports import free_port
 from helpers.staff import MANAGER_PASSWORD, MANAGER_PHONE, data
-from test_devices import Person, everywhere, own_id, works
+from helpers.devices import Person, everywhere, own_id, works
 
 CHROMIUM = os.environ.get("LINGO_CHROMIUM", "/usr/bin/chromium")
 MANAGER_E164 = "+86" + MANAGER_PHONE
