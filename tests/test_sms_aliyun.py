@@ -183,9 +183,9 @@ def test_a_hanging_provider_costs_at_most_the_time_outs(aliyun):
     exc = refuse(sender_for(aliyun))
     elapsed = time.monotonic() - started
     assert (exc.error, exc.provider_code, exc.request_id) == (Error.SMS_UNAVAILABLE, "timeout", "")
-    # Read time-out 0.5 s, far below the provider's 6 s; one request (no retry). The upper
+    # Read time-out 1 s, far below the provider's 6 s; one request (no retry). The upper
     # bound leaves room for a loaded machine: it only has to tell the time-out from the answer.
-    assert 0.4 < elapsed < 3.0
+    assert 0.9 < elapsed < 3.0
     assert len(aliyun.requests) == 1
 
 

@@ -130,8 +130,9 @@ def settings(server: ProviderServer, **extra: Any) -> dict[str, Any]:
         "ALIYUN_SMS_TEMPLATE_CODE_INTERNATIONAL": TEMPLATE_INTERNATIONAL,
         "ALIYUN_CAPTCHA_ENDPOINT": server.url,
         "ALIYUN_CAPTCHA_SCENE_ID": SCENE_ID,
-        # Short, so the time-out tests stay fast; loopback answers in milliseconds.
-        "SMS_CONNECT_TIMEOUT": 0.5,
-        "SMS_READ_TIMEOUT": 0.5,
+        # Short, so the time-out tests stay fast; loopback answers in milliseconds, and a
+        # second leaves room for a machine loaded by a parallel test run.
+        "SMS_CONNECT_TIMEOUT": 1.0,
+        "SMS_READ_TIMEOUT": 1.0,
         **extra,
     }

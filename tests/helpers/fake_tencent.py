@@ -187,8 +187,8 @@ class FakeTencent:
             "TENCENT_CAPTCHA_ENDPOINT": self.url,
             "TENCENT_CAPTCHA_APP_ID": CAPTCHA_APP_ID,
             "TENCENT_CAPTCHA_APP_SECRET_KEY": CAPTCHA_APP_SECRET_KEY,
-            "SMS_CONNECT_TIMEOUT": 0.5,
-            "SMS_READ_TIMEOUT": 0.5,
+            "SMS_CONNECT_TIMEOUT": 1.0,
+            "SMS_READ_TIMEOUT": 1.0,
             **extra,
         }
 
