@@ -9,9 +9,10 @@ password-bound route, and so how much of the distance is lingo's.
   seeded user's argon2id hash (read once at start). HTTP + argon2, nothing else.
 - :func:`bare_sign_in`: the round trips a sign-in needs, with no framework:
   one Redis counter (the per-IP login limit), the pool's ping, the user
-  SELECT, the verify, the session and token INSERTs and the COMMIT, on one
-  raw PyMySQL connection per worker. It writes rows shaped like lingo's
-  (``sessions``, ``session_tokens``) into the bench's own database.
+  SELECT (with the lock-out counter joined on), the verify, the session,
+  token and audit INSERTs and the COMMIT, on one raw PyMySQL connection per
+  worker. It writes rows shaped like lingo's (``sessions``,
+  ``session_tokens``, ``audit_events``) into the bench's own database.
 
 Configuration comes from the environment ``bench/run.py`` sets:
 ``LINGO_DATABASE_URL``, ``LINGO_RATELIMIT_STORAGE_URI``,
@@ -41,8 +42,13 @@ _E164 = os.environ["BENCH_REFERENCE_PHONE"]
 _LIMIT_KEY = f"LIMITS:LIMITER/{os.environ.get('LINGO_RATELIMIT_KEY_PREFIX', '')}/reference-login"
 #: Verifying takes the parameters from the stored hash (the app's ``ARGON2_*``).
 _HASHER = PasswordHasher()
-_USER = "SELECT id, is_active, password_hash, phone, username FROM users WHERE e164 = %s"
-_SESSION = "INSERT INTO sessions (user_id, client, ip, created_at, expires_at) VALUES (%s, %s, %s, %s, %s)"
+_USER = ("SELECT users.id, users.is_active, users.password_hash, users.phone, users.username, users.delete_after, "
+         "rate_counters.window_start, rate_counters.count FROM users LEFT OUTER JOIN rate_counters "
+         "ON rate_counters.`key` = %s WHERE users.e164 = %s")
+_SESSION = ("INSERT INTO sessions (user_id, client, ip, user_agent, created_at, expires_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s)")
+_AUDIT = ("INSERT INTO audit_events (at, event, user_id, account, ip, dialect, request_id, actor_id, details) "
+          "VALUES (%s, 'sign_in.succeeded', %s, '', %s, 'modern', %s, NULL, %s)")
 _TOKENS = ("INSERT INTO session_tokens (session_id, kind, token_hash, expires_at, created_at) "
            "VALUES (%s, 'access', %s, %s, %s), (%s, 'refresh', %s, %s, %s)")
 
@@ -102,16 +108,19 @@ def bare_sign_in(environ: dict[str, Any], start_response: StartResponse) -> Iter
     conn = _state["db"]
     conn.ping(reconnect=True)
     with conn.cursor() as cur:
-        cur.execute(_USER, ("+86" + body["phone"],))
-        user_id, _active, stored, _phone, _username = cur.fetchone()
+        e164 = "+86" + body["phone"]
+        cur.execute(_USER, ("pw-lock:" + e164, e164))
+        user_id, _active, stored, _phone, _username, _deleting, _lock_start, _lock_count = cur.fetchone()
         _HASHER.verify(stored, body["password"])
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         expires = now + timedelta(days=30)
-        cur.execute(_SESSION, (user_id, "modern", "127.0.0.1", now, expires))
+        cur.execute(_SESSION, (user_id, "modern", "127.0.0.1", environ.get("HTTP_USER_AGENT", "")[:255], now, expires))
         session_id = cur.lastrowid
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         cur.execute(_TOKENS, (session_id, hashlib.sha256(access.encode()).hexdigest(), expires, now,
                               session_id, hashlib.sha256(refresh.encode()).hexdigest(), expires, now))
+        cur.execute(_AUDIT, (now, user_id, "127.0.0.1", secrets.token_hex(16),
+                             '{"method": "password", "session_id": %d, "new_user": false}' % session_id))
     conn.commit()
     return _ok(start_response, {"access_token": access, "token_type": "bearer",
                                 "refresh_token": refresh, "is_new_user": False})

@@ -215,10 +215,9 @@ def seed(env: dict[str, str]) -> dict[str, Any]:
         now = clock.system_now() - timedelta(seconds=1)
         account = modern_phone(PHONE)
         code = codes.send(account, ip="127.0.0.2", now=now, sender=NoSender())
-        user = accounts.register(account, code, PASSWORD, ip="127.0.0.2", now=now)
-        db.session.commit()
-        token = sessions.open_session(user, sessions.token_policy("modern", app.config), ip="127.0.0.2",
-                                      now=now).access_token
+        signed_in = accounts.register_and_sign_in(account, code, PASSWORD, sessions.token_policy("modern"),
+                                                  ip="127.0.0.2", now=now)
+        user, token = signed_in.user, signed_in.tokens.access_token
         category = FeedbackCategory(name="bench", description="", created_at=now, updated_at=now)
         db.session.add(category)
         db.session.flush()
