@@ -62,7 +62,7 @@ def _stored_hash() -> str:
     conn = _connect()
     try:
         with conn.cursor() as cur:
-            cur.execute(_USER, (_E164,))
+            cur.execute(_USER, ("pw-lock:" + _E164, _E164))
             return cur.fetchone()[2]
     finally:
         conn.close()
