@@ -133,6 +133,13 @@ def test_idle_time_out_and_sign_out(console, clock, app):
     assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
 
 
+def test_sign_out_is_audited(console, app):
+    page = console.get("/admin/")
+    console.post("/admin/logout", data={"csrf_token": csrf(page)})
+    manager_id = next(r[0] for r in audit_rows(app, "sign_in.succeeded") if r[2] == "console")
+    assert audit_rows(app, "session.revoked") == [(manager_id, manager_id, "console", {"reason": "console_sign_out"})]
+
+
 def test_sign_out_ends_the_session(console):
     page = console.get("/admin/")
     r = console.post("/admin/logout", data={"csrf_token": csrf(page)})

@@ -201,8 +201,11 @@ def code_post() -> Response | str:
 
 @bp.post("/logout")
 def sign_out() -> Response:
-    """Sign out (a form: POST with its CSRF token)."""
+    """Sign out (a form: POST with its CSRF token); audited."""
+    manager_id = session.get("manager_id")
     session.clear()
+    if isinstance(manager_id, int):
+        console.signed_out(manager_id, now=clock.now())
     flash("已退出登录。", "info")
     return redirect(url_for("console.sign_in"))
 

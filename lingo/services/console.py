@@ -63,6 +63,14 @@ def check_password(account: Account, password: str, *, now: datetime) -> int:
 
 
 @use_case
+def signed_out(manager_id: int, *, now: datetime) -> None:
+    """A manager signed out of the console: ``session.revoked`` with reason ``console_sign_out``. Commits."""
+    audit.record(
+        "session.revoked", now=now, user_id=manager_id, actor_id=manager_id, details={"reason": "console_sign_out"}
+    )
+
+
+@use_case
 def check_code(account: Account, code: str, manager_id: int, *, ip: str, now: datetime) -> User:
     """The second step: the code sent to ``account``, which must still be the manager's. Commits.
 
