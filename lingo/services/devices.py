@@ -12,8 +12,8 @@ repeats :func:`due` so that concurrent requests of one session write once.
 A request inside the minute costs nothing.
 
 **Audit.** Every revocation here records ``session.revoked``: one row per
-session signed out by id (``details`` ``{session_id, reason}``, as
-:func:`lingo.services.sessions.revoke_session` writes), one row per bulk
+session signed out by id, as for a sign-out (``details`` ``{session_id, reason}``,
+both written by :func:`lingo.services.sessions.revoke_one`), one row per bulk
 revocation (``{count, reason}``, and ``kept_session_id`` for "sign out the
 others"), none when a bulk revocation found nothing to revoke. A manager's
 revocations carry the manager as ``actor_id``.
@@ -34,7 +34,7 @@ from sqlalchemy import CursorResult, Table, bindparam, or_, select, update
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Session, User
-from . import audit, pages
+from . import audit, pages, sessions
 from .pages import Listing, Page, PageRequest
 from .transaction import use_case
 
@@ -87,17 +87,6 @@ _TOUCH = (
         or_(_sessions.c.last_used_at.is_(None), _sessions.c.last_used_at < bindparam("stale_before")),
     )
     .values(last_used_at=bindparam("touched_at"))
-)
-#: Revoke the live session ``:of_session`` of the user ``:of_user`` at ``:now``.
-_REVOKE_ONE = (
-    update(_sessions)
-    .where(
-        _sessions.c.id == bindparam("of_session"),
-        _sessions.c.user_id == bindparam("of_user"),
-        _sessions.c.revoked_at.is_(None),
-        _sessions.c.expires_at > bindparam("now"),
-    )
-    .values(revoked_at=bindparam("now"))
 )
 #: Revoke every live session of ``:of_user`` except ``:keep`` (0 keeps none: ids start at 1).
 _REVOKE_LIVE = (
@@ -200,10 +189,8 @@ def revoke(session_id: int, *, user_id: int, now: datetime, reason: str, actor_i
     :raises DomainError: ``NOT_FOUND`` when the session does not exist, belongs
         to someone else, or is revoked or expired already.
     """
-    if _rowcount(_REVOKE_ONE, {"of_session": session_id, "of_user": user_id, "now": now}) != 1:
+    if not sessions.revoke_one(session_id, user_id=user_id, now=now, reason=reason, actor_id=actor_id):
         raise DomainError(Error.NOT_FOUND)
-    details = {"session_id": session_id, "reason": reason}
-    audit.record("session.revoked", now=now, user_id=user_id, actor_id=actor_id, details=details)
 
 
 def _revoke_live(user_id: int, *, keep: int, now: datetime, reason: str, actor_id: int | None) -> int:

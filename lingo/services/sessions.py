@@ -501,14 +501,37 @@ def _revoke(*criteria: Any, now: datetime) -> None:
     )
 
 
-@use_case
-def revoke_session(session_id: int, *, user_id: int, now: datetime, reason: str = "sign_out") -> None:
-    """Revoke one session of ``user_id`` and so every token it issued. Commits.
+#: Revoke the live session ``:of_session`` of the user ``:of_user`` at ``:now``.
+_REVOKE_ONE = (
+    update(_sessions)
+    .where(
+        _sessions.c.id == bindparam("of_session"),
+        _sessions.c.user_id == bindparam("of_user"),
+        _sessions.c.revoked_at.is_(None),
+        _sessions.c.expires_at > bindparam("now"),
+    )
+    .values(revoked_at=bindparam("now"))
+)
 
-    Audited as ``session.revoked`` with ``reason`` (``sign_out`` …).
+
+def revoke_one(session_id: int, *, user_id: int, now: datetime, reason: str, actor_id: int | None = None) -> bool:
+    """Revoke the live session ``session_id`` of ``user_id`` (caller commits); every token it
+    issued dies. Audited as ``session.revoked`` ``{session_id, reason}`` when it was live.
+
+    :returns: whether it was (one conditional UPDATE decides, so racing revokes count once).
     """
-    _revoke(Session.id == session_id, Session.user_id == user_id, now=now)
-    audit.record("session.revoked", now=now, user_id=user_id, details={"session_id": session_id, "reason": reason})
+    result = db.session.execute(_REVOKE_ONE, {"of_session": session_id, "of_user": user_id, "now": now})
+    if cast("CursorResult[Any]", result).rowcount != 1:  # an UPDATE: its Result is a CursorResult
+        return False
+    details = {"session_id": session_id, "reason": reason}
+    audit.record("session.revoked", now=now, user_id=user_id, actor_id=actor_id, details=details)
+    return True
+
+
+@use_case
+def revoke_session(session_id: int, *, user_id: int, now: datetime) -> None:
+    """Sign out: revoke the caller's own session (:func:`revoke_one`, reason ``sign_out``). Commits."""
+    revoke_one(session_id, user_id=user_id, now=now, reason="sign_out")
 
 
 def revoke_user_sessions(user_id: int, *, now: datetime) -> None:
