@@ -17,9 +17,13 @@ from . import throttles
 from .identity import Account
 
 
+def _lock_name(account: Account) -> str:
+    return f"pw-lock:{account.key}"
+
+
 def lock_key(account: Account) -> str:
     """The stored key of ``account``'s lock counter (read with the user, see ``accounts``)."""
-    return throttles.counter_key(f"pw-lock:{account.key}")
+    return throttles.counter_key(_lock_name(account))
 
 
 def _failures_key(account: Account) -> str:
@@ -40,10 +44,10 @@ def count_failure(account: Account, now: datetime) -> bool:
     if throttles.take(_failures_key(account), cfg.password_failures_before_lock - 1, cfg.password_lock_window, now):
         return False
     throttles.clear([_failures_key(account)])  # a fresh count once the lock ends
-    throttles.take(f"pw-lock:{account.key}", 1, cfg.password_lock_seconds, now)
+    throttles.take(_lock_name(account), 1, cfg.password_lock_seconds, now)
     return True
 
 
 def clear(account: Account) -> None:
     """Forget ``account``'s wrong passwords and lift its lock (the owner proved the phone)."""
-    throttles.clear([_failures_key(account), f"pw-lock:{account.key}"])
+    throttles.clear([_failures_key(account), _lock_name(account)])

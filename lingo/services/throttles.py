@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Executable, bindparam, case, delete, func, select, update
+from sqlalchemy import BigInteger, Executable, bindparam, case, delete, func, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -74,8 +74,6 @@ def _take_statement(dialect: str) -> Executable:
 
 #: :func:`_take_statement` for each SQL dialect, built once at import.
 _TAKE = {"sqlite": _take_statement("sqlite"), "mysql": _take_statement("mysql")}
-#: Read a counter's window and count.
-_READ = select(RateCounter.window_start, RateCounter.count).where(RateCounter.key == bindparam("key"))
 #: Delete counters.
 _CLEAR = delete(RateCounter).where(RateCounter.key.in_(bindparam("counter_keys", expanding=True)))
 #: Give one unit back.
@@ -115,15 +113,6 @@ def is_used_up(window_start: int | None, count: int | None, limit: int, window: 
 def clear(keys: list[str]) -> None:
     """Delete the counters ``keys`` (a success that forgives earlier failures)."""
     db.session.execute(_CLEAR, {"counter_keys": [counter_key(key) for key in keys]})
-
-
-def used_up(key: str, limit: int, window: int, now: datetime) -> bool:
-    """Whether the counter ``key`` has no unit left in its current window."""
-    row = db.session.execute(_READ, {"key": counter_key(key)}).first()
-    if row is None:
-        return False
-    window_start, count = row  # not row.count: to a type checker that is Sequence.count
-    return is_used_up(window_start, count, limit, window, now)
 
 
 def give_back(key: str) -> None:
