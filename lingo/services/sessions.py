@@ -352,15 +352,6 @@ def authenticate(token: str, now: datetime) -> tuple[User, int]:
     return user, caller.session_id
 
 
-def authenticate_id(token: str, now: datetime) -> tuple[int, int]:
-    """:func:`authenticate` without loading the user: its id and the session id.
-
-    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
-    """
-    caller = authenticate_caller_id(token, now)
-    return caller.user_id, caller.session_id
-
-
 #: Presentations of a parent this soon after its grace retry are taken as copies of
 #: one burst (a client firing the same retry on several connections, or gunicorn
 #: workers racing on it), not as reuse: they are refused and revoke nothing. A
