@@ -13,7 +13,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..models import User
 from ..models.user import ROLE_MANAGER, ROLE_USER
-from ..services import console, devices, lifecycle, managers
+from ..services import devices, lifecycle, managers
 from ..services.pages import Page, PageRequest
 from . import bp, page_message
 from .auth import manager
@@ -83,7 +83,7 @@ def user_role(user_id: int) -> Response:
     role = ROLE_MANAGER if request.form.get("role") == "1" else ROLE_USER
     return _act(
         user_id,
-        lambda: console.change_role(manager(), user_id, role, now=clock.now()),
+        lambda: managers.manage_role(manager(), user_id, role, now=clock.now()),
         "已设为管理员。" if role == ROLE_MANAGER else "已设为普通用户。",
     )
 
@@ -113,7 +113,7 @@ def user_deletion(user_id: int) -> Response:
     """Start (``action=start``) or cancel (``action=cancel``) the user's account deletion."""
     if request.form.get("action") == "cancel":
         undo = "已撤销注销, 用户需重新登录。"
-        return _act(user_id, lambda: console.cancel_deletion(manager(), user_id, now=clock.now()), undo)
+        return _act(user_id, lambda: lifecycle.cancel_by_manager(manager(), user_id, now=clock.now()), undo)
     return _act(
         user_id,
         lambda: lifecycle.delete_by_manager(manager(), user_id, now=clock.now()),

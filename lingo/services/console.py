@@ -10,16 +10,15 @@ and attempt caps (:mod:`lingo.services.codes`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select
+from sqlalchemy import select
 
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Feedback, FeedbackCategory, FeedbackReply, User
 from ..models.content import FEEDBACK_OPEN
 from ..models.user import ROLE_MANAGER
-from . import accounts, audit, codes, lifecycle, lockout, managers, pages
+from . import accounts, audit, codes, lockout, pages
 from .content import get_or_404
 from .identity import Account
 from .pages import Listing, Page, PageRequest
@@ -83,49 +82,6 @@ def check_code(account: Account, code: str, manager_id: int, *, ip: str, now: da
     lockout.clear(account)
     audit.record("sign_in.succeeded", now=now, user_id=user.id, details={"method": METHOD})
     return user
-
-
-@use_case
-def change_role(manager: User, user_id: int, role: int, *, now: datetime) -> User:
-    """A manager makes a user a manager (1) or a plain user (0), never themselves; audited
-    (``admin.role_changed``) with the manager as actor. Commits.
-
-    :raises DomainError: ``NOT_FOUND``; ``FORBIDDEN`` for their own account or the last active manager.
-    """
-    user = managers.get_user(user_id)
-    if role not in managers.ROLES:
-        raise DomainError(Error.INVALID_INPUT)
-    if user.id == manager.id:
-        raise DomainError(Error.FORBIDDEN, "不能修改自己的角色")
-    if role != ROLE_MANAGER and managers.is_last_active_manager(user):
-        raise DomainError(Error.FORBIDDEN, managers.LAST_MANAGER)
-    if user.role != role:
-        audit.record(
-            "admin.role_changed", now=now, user_id=user.id, actor_id=manager.id, details={"from": user.role, "to": role}
-        )
-    user.role, user.updated_at = role, now
-    return user
-
-
-@use_case
-def cancel_deletion(manager: User, user_id: int, *, now: datetime) -> bool:
-    """A manager ends a user's pending deletion (``account.delete_cancelled``, the manager as actor). Commits.
-
-    Sessions the deletion revoked stay revoked: the person signs in again.
-
-    :returns: whether a deletion was pending; ``False`` changes nothing.
-    :raises DomainError: ``NOT_FOUND`` (also for an erased account).
-    """
-    user = managers.get_user(user_id)
-    if user.deleted_at is not None:
-        raise DomainError(Error.NOT_FOUND)
-    # The same conditional UPDATE the person's own cancellation runs.
-    result = db.session.execute(lifecycle._CANCEL, {"uid": user.id, "at": now})
-    if cast("CursorResult[Any]", result).rowcount != 1:
-        return False
-    db.session.expire(user)
-    audit.record("account.delete_cancelled", now=now, user_id=user.id, actor_id=manager.id)
-    return True
 
 
 def inbox_page(request: PageRequest, *, status: int | None = None, category_id: int | None = None) -> Page[Feedback]:

@@ -330,12 +330,38 @@ def cancel_deletion(account: Account, code: object, *, ip: str, now: datetime) -
     user = accounts.find_user(account)
     if user is None:
         raise DomainError(Error.INVALID_CODE)
+    if not _cancel(user, now=now, account_key=account.key):
+        return False
+    lockout.clear(account)  # the phone's owner proved it, as a code sign-in does
+    return True
+
+
+@use_case
+def cancel_by_manager(manager: User, user_id: int, *, now: datetime) -> bool:
+    """A manager ends a user's pending deletion, as :func:`cancel_deletion` does, with
+    the manager as the audit's actor. Commits.
+
+    :returns: whether a deletion was pending; ``False`` changes nothing.
+    :raises DomainError: ``NOT_FOUND`` (also for an erased account).
+    """
+    user = get_or_404(User, user_id)
+    if user.deleted_at is not None:
+        raise DomainError(Error.NOT_FOUND)
+    return _cancel(user, now=now, actor_id=manager.id)
+
+
+def _cancel(user: User, *, now: datetime, account_key: str = "", actor_id: int | None = None) -> bool:
+    """End ``user``'s pending deletion with one conditional UPDATE; audit it (does not commit).
+
+    Sessions the deletion revoked stay revoked: the person signs in again.
+
+    :returns: whether a deletion was pending.
+    """
     result = db.session.execute(_CANCEL, {"uid": user.id, "at": now})
     if cast("CursorResult[Any]", result).rowcount != 1:  # an UPDATE: its Result is a CursorResult
         return False
     db.session.expire(user)
-    lockout.clear(account)  # the phone's owner proved it, as a code sign-in does
-    audit.record("account.delete_cancelled", now=now, user_id=user.id, account=account.key)
+    audit.record("account.delete_cancelled", now=now, user_id=user.id, account=account_key, actor_id=actor_id)
     return True
 
 

@@ -107,12 +107,38 @@ def set_role(user: User, role: int, *, now: datetime) -> User:
     """
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
+    _change_role(user, role, now=now)
+    return user
+
+
+@use_case
+def manage_role(manager: User, user_id: int, role: int, *, now: datetime) -> User:
+    """A manager makes a user a manager (1) or a plain user (0), never themselves, as
+    :func:`set_role` does, with the manager as the audit's actor. Commits.
+
+    :raises DomainError: ``INVALID_INPUT`` for another role; ``NOT_FOUND``;
+        ``FORBIDDEN`` for their own account or the last active manager.
+    """
+    user = get_user(user_id)
+    if role not in ROLES:
+        raise DomainError(Error.INVALID_INPUT)
+    if user.id == manager.id:
+        raise DomainError(Error.FORBIDDEN, "不能修改自己的角色")
+    _change_role(user, role, now=now, actor_id=manager.id)
+    return user
+
+
+def _change_role(user: User, role: int, *, now: datetime, actor_id: int | None = None) -> None:
+    """Set ``user``'s role, keeping an active manager; audited when it changes (does not commit).
+
+    :raises DomainError: ``FORBIDDEN`` when demoting the last active manager.
+    """
     if role != ROLE_MANAGER and is_last_active_manager(user):
         raise DomainError(Error.FORBIDDEN, LAST_MANAGER)
     if user.role != role:
-        audit.record("admin.role_changed", now=now, user_id=user.id, details={"from": user.role, "to": role})
+        details = {"from": user.role, "to": role}
+        audit.record("admin.role_changed", now=now, user_id=user.id, actor_id=actor_id, details=details)
     user.role, user.updated_at = role, now
-    return user
 
 
 def _change_active(user: User, active: bool, *, now: datetime, actor_id: int | None = None) -> None:
