@@ -15,13 +15,16 @@ request a few more. ``datetime.fromisoformat`` parses MySQL's text form
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from pymysql.constants import FIELD_TYPE
 from pymysql.converters import conversions, convert_date, convert_datetime
-from sqlalchemy import Engine, event
+from sqlalchemy import CursorResult, Engine, Executable, event
+
+from .extensions import db
 
 
 def _datetime(value: bytes | str) -> datetime | str:
@@ -109,3 +112,13 @@ def init_engine(engine: Engine) -> None:
     """Per-backend hooks on the app's engine (SQLite: :func:`_sqlite_transactions`)."""
     if engine.dialect.name == "sqlite":
         _sqlite_transactions(engine)
+
+
+def changed(statement: Executable, params: Mapping[str, Any] | None = None) -> int:
+    """Run an ``UPDATE`` or ``DELETE`` in the current session; how many rows it changed.
+
+    A conditional statement's row count is the decision (a code used once, a
+    token rotated once): of racing requests exactly one sees 1.
+    """
+    result = db.session.execute(statement, dict(params or {}))
+    return cast("CursorResult[Any]", result).rowcount  # a DML statement's Result is a CursorResult

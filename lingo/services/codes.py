@@ -9,11 +9,11 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, cast
 
 import phonenumbers
-from sqlalchemy import CursorResult, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
+from ..database import changed
 from ..errors import DomainError, Error, invalid
 from ..extensions import db
 from ..models import VerificationCode
@@ -358,8 +358,7 @@ def verify(account: Account, code: object, *, use: str, ip: str, now: datetime, 
             throttles.give_back(key)
         if not consume:
             return
-        result = db.session.execute(_CONSUME, {"code_id": row.id, "max_attempts": max_attempts, "now": now})
-        if cast("CursorResult[Any]", result).rowcount == 1:  # an UPDATE: its Result is a CursorResult
+        if changed(_CONSUME, {"code_id": row.id, "max_attempts": max_attempts, "now": now}) == 1:
             audit.record("code.verified", now=now, account=account.key, details={"use": use})
             return
         _failed(account, now, "used_meanwhile")

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 
+from ..database import changed
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Session, User
@@ -119,11 +120,6 @@ class Device:
     current: bool
 
 
-def _rowcount(statement: Any, params: dict[str, Any]) -> int:
-    result = db.session.execute(statement, params)
-    return cast("CursorResult[Any]", result).rowcount  # an UPDATE: its Result is a CursorResult
-
-
 def due(last_used_at: datetime | None, now: datetime) -> bool:
     """Whether a session last used at ``last_used_at`` should have its use recorded at ``now``."""
     return last_used_at is None or last_used_at < now - TOUCH_INTERVAL
@@ -137,7 +133,7 @@ def touch(session_id: int, now: datetime) -> bool:
     :returns: whether ``last_used_at`` was written.
     """
     params = {"of_session": session_id, "touched_at": now, "stale_before": now - TOUCH_INTERVAL}
-    return _rowcount(_TOUCH, params) == 1
+    return changed(_TOUCH, params) == 1
 
 
 def live_sessions(user_id: int, *, current_session_id: int, now: datetime) -> list[Device]:
@@ -195,7 +191,7 @@ def revoke(session_id: int, *, user_id: int, now: datetime, reason: str, actor_i
 
 def _revoke_live(user_id: int, *, keep: int, now: datetime, reason: str, actor_id: int | None) -> int:
     """Revoke the user's live sessions but ``keep`` in one UPDATE; one audit row when any were."""
-    count = _rowcount(_REVOKE_LIVE, {"of_user": user_id, "keep": keep, "now": now})
+    count = changed(_REVOKE_LIVE, {"of_user": user_id, "keep": keep, "now": now})
     if count:
         details: dict[str, Any] = {"count": count, "reason": reason}
         if keep:

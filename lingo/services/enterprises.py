@@ -7,10 +7,11 @@ these records say (``enterprise_id``, ``apply``, ``permissions``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import CursorResult, Table, bindparam, update
+from sqlalchemy import Table, bindparam, update
 
+from ..database import changed
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Enterprise, EnterpriseApplication, User
@@ -78,8 +79,7 @@ def decide_application(application_id: int, *, approve: bool, now: datetime) -> 
     :raises DomainError: ``NOT_FOUND`` when there is no such pending application.
     """
     state = APPLICATION_APPROVED if approve else APPLICATION_REFUSED
-    decided = db.session.execute(DECIDE_PENDING, {"application_id": application_id, "decision": state, "now": now})
-    if cast("CursorResult[Any]", decided).rowcount != 1:  # an UPDATE: its Result is a CursorResult
+    if changed(DECIDE_PENDING, {"application_id": application_id, "decision": state, "now": now}) != 1:
         raise DomainError(Error.NOT_FOUND, f"no pending application {application_id}")
     application = db.session.get(EnterpriseApplication, application_id, populate_existing=True)
     assert application is not None

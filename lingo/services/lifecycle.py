@@ -34,6 +34,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, delete, select, update
 
+from ..database import changed
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import (
@@ -357,8 +358,7 @@ def _cancel(user: User, *, now: datetime, account_key: str = "", actor_id: int |
 
     :returns: whether a deletion was pending.
     """
-    result = db.session.execute(_CANCEL, {"uid": user.id, "at": now})
-    if cast("CursorResult[Any]", result).rowcount != 1:  # an UPDATE: its Result is a CursorResult
+    if changed(_CANCEL, {"uid": user.id, "at": now}) != 1:
         return False
     db.session.expire(user)
     audit.record("account.delete_cancelled", now=now, user_id=user.id, account=account_key, actor_id=actor_id)

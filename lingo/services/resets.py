@@ -8,10 +8,10 @@ seconds, for that user, from that client IP, once (docs/contract.md §6).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import update
 
+from ..database import changed
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import PasswordResetGrant, User
@@ -90,7 +90,7 @@ def _take_grant(account: Account, ip: str, now: datetime) -> User:
         ``INVALID_CODE`` when there is no usable grant.
     """
     user = accounts.find_live_user(account)
-    taken = db.session.execute(
+    taken = changed(
         update(PasswordResetGrant)
         .where(
             PasswordResetGrant.user_id == user.id,
@@ -101,6 +101,6 @@ def _take_grant(account: Account, ip: str, now: datetime) -> User:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if cast("CursorResult[Any]", taken).rowcount < 1:  # an UPDATE: its Result is a CursorResult
+    if taken < 1:
         raise DomainError(Error.INVALID_CODE)
     return user

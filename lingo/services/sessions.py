@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, Protocol, cast
 
 import jwt
-from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import defer
 
+from ..database import changed
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Session, SessionToken, User
@@ -366,10 +367,7 @@ def _claim(*criteria: Any, **values: Any) -> int:
     write lock (SQLite's ``BEGIN IMMEDIATE``) makes exactly one of any concurrent
     claimants see its condition still true, across workers and hosts.
     """
-    result = db.session.execute(
-        update(SessionToken).where(*criteria).values(**values).execution_options(synchronize_session=False)
-    )
-    return cast("CursorResult[Any]", result).rowcount  # an UPDATE: its Result is a CursorResult
+    return changed(update(SessionToken).where(*criteria).values(**values).execution_options(synchronize_session=False))
 
 
 def _kill_for_reuse(session_id: int, user_id: int, now: datetime, reason: str) -> NoReturn:
@@ -511,8 +509,7 @@ def revoke_one(session_id: int, *, user_id: int, now: datetime, reason: str, act
 
     :returns: whether it was (one conditional UPDATE decides, so racing revokes count once).
     """
-    result = db.session.execute(_REVOKE_ONE, {"of_session": session_id, "of_user": user_id, "now": now})
-    if cast("CursorResult[Any]", result).rowcount != 1:  # an UPDATE: its Result is a CursorResult
+    if changed(_REVOKE_ONE, {"of_session": session_id, "of_user": user_id, "now": now}) != 1:
         return False
     details = {"session_id": session_id, "reason": reason}
     audit.record("session.revoked", now=now, user_id=user_id, actor_id=actor_id, details=details)
