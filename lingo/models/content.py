@@ -56,7 +56,13 @@ class FeedbackCategory(Timestamps, Model):
 
 
 class Feedback(Timestamps, Model):
-    """A user's feedback; ``feedback_status`` 1 once a manager replied."""
+    """A user's feedback; ``feedback_status`` 1 once a manager replied.
+
+    ``closed_at`` / ``closed_by`` are the managers' housekeeping (the console's
+    关闭): a closed feedback leaves the open count and the unanswered view.
+    They are no part of the platform API, whose ``feedback_status`` stays
+    0 open / 1 replied whether closed or not.
+    """
 
     __tablename__ = "feedbacks"
     __table_args__ = (Index("ix_feedbacks_user_id_id", "user_id", "id"),)
@@ -69,6 +75,10 @@ class Feedback(Timestamps, Model):
         ForeignKey("feedback_categories.id", ondelete="SET NULL"), index=True
     )
     contact_phone: Mapped[str] = mapped_column(String(32), default="")
+    #: When a manager closed it (naive UTC); ``None`` while it is not closed.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The manager who closed it; ``None`` while it is not closed.
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
 
 class FeedbackReply(Timestamps, Model):
