@@ -38,9 +38,15 @@ test: install lint
 deploy-test: install
 	$(BIN)/python deploy/deploy_test.py
 
+## The bench extra on top of install: Flask-Security-Too, for bench/reference.py's
+## peer app (fst_read). Only `make bench` installs it; `make test` and CI do not.
+$(VENV)/.bench-installed: $(VENV)/.installed setup.cfg
+	$(BIN)/python -m pip install -q -e '.[test,deploy,aliyun,tencent,bench]'
+	touch $@
+
 ## Throughput as ratios to the ceiling (bench/run.py): needs MariaDB and Redis
 ## on 127.0.0.1 (own database and keys, removed afterwards). Not part of `make test`.
-bench: install
+bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
