@@ -409,6 +409,41 @@ def run_case(tool: str, port: int, case: Case, seeded: dict[str, Any], args: arg
     return result
 
 
+def measure(tool: str, port: int, cases: list[Case], seeded: dict[str, Any], args: argparse.Namespace,
+            start: int = 0) -> list[Result]:
+    """Run ``cases`` (the ceiling first) one after the other, each compared with the ceiling
+    measured in a slice right before and right after it: the machine's other load drifts.
+
+    ``start`` offsets each case's index, and with it the phones a ``{phone}`` body uses
+    (:func:`run_case`), so that a second pass on the same database sends to new phones.
+    A hash-bound case's ratio needs every verify sample: the caller sets it.
+    """
+    results = []
+    previous_ceiling = 0.0
+    slices: list[float] = []
+    for index, case in enumerate(cases, start=start):
+        print(f"  {case.name} ...", flush=True)
+        result = run_case(tool, port, case, seeded, args, index)
+        results.append(result)
+        if case is CASES[0]:
+            previous_ceiling = result.rps
+            result.ratio = 1.0 if result.ran else None
+            continue
+        if not result.ran or case.hash_bound:
+            continue
+        figures = drive(tool, port, CASES[0], seeded["token"], args.slice, args.connections, 0)
+        after = figures["requests"] / figures["duration_s"]
+        slices.append(after)
+        reference = (previous_ceiling + after) / 2
+        result.ratio = result.rps / reference if reference else None
+        result.note = (result.note + f" ceiling around it: {reference:.0f}/s").strip()
+        previous_ceiling = after
+    if slices and results and results[0].ran:
+        every = [results[0].rps, *slices]
+        results[0].note = f"ceiling slices after each case: {min(every):.0f}-{max(every):.0f}/s"
+    return results
+
+
 def run_references(tool: str, env: dict[str, str], seeded: dict[str, Any], args: argparse.Namespace,
                    tmp: Path) -> list[Result]:
     """Measure each of :data:`REFERENCES` under its own gunicorn, one after the other."""
@@ -510,33 +545,7 @@ def main() -> int:
                 header += ("\nnote: bench/loadgen.py (no wrk) cannot saturate even the ceiling on a small "
                            "machine: the ratios come out too kind; install wrk for real figures")
             print(header, flush=True)
-            results = []
-            # The machine's other load drifts: each case is compared with the
-            # ceiling measured right before and right after it.
-            previous_ceiling = 0.0
-            slices: list[float] = []
-            for index, case in enumerate(cases):
-                print(f"  {case.name} ...", flush=True)
-                result = run_case(tool, port, case, seeded, args, index)
-                results.append(result)
-                if case is CASES[0]:
-                    previous_ceiling = result.rps
-                    result.ratio = 1.0 if result.ran else None
-                    continue
-                if not result.ran:
-                    continue
-                if case.hash_bound:
-                    continue  # its ratio needs every verify sample: below
-                figures = drive(tool, port, CASES[0], seeded["token"], args.slice, args.connections, 0)
-                after = figures["requests"] / figures["duration_s"]
-                slices.append(after)
-                reference = (previous_ceiling + after) / 2
-                result.ratio = result.rps / reference if reference else None
-                result.note = (result.note + f" ceiling around it: {reference:.0f}/s").strip()
-                previous_ceiling = after
-            if slices and results and results[0].ran:
-                every = [results[0].rps, *slices]
-                results[0].note = f"ceiling slices after each case: {min(every):.0f}-{max(every):.0f}/s"
+            results = measure(tool, port, cases, seeded, args)
             stop(proc)
             if "Traceback" in log.read_text():
                 print("gunicorn logged errors:\n" + log.read_text()[-3000:])
