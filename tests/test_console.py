@@ -46,6 +46,7 @@ PAGES = ["/admin/", "/admin", "/admin/users", "/admin/users/1", "/admin/feedback
          "/admin/categories/1", "/admin/pushes", "/admin/audit", "/admin/audit/export.jsonl"]
 POSTS = ["/admin/logout", "/admin/users/1/active", "/admin/users/1/role", "/admin/users/1/sessions/1/revoke",
          "/admin/users/1/sessions/revoke", "/admin/users/1/deletion", "/admin/feedback/1/reply",
+         "/admin/feedback/1/close", "/admin/feedback/1/reopen",
          "/admin/faqs/new", "/admin/faqs/1", "/admin/faqs/1/delete", "/admin/categories/new",
          "/admin/categories/1", "/admin/categories/1/delete", "/admin/pushes"]
 
@@ -275,6 +276,85 @@ def test_feedback_inbox_reply_reaches_the_user(console, staff, app):
                      follow_redirects=True)
     assert "请填写回复内容" in r.get_data(as_text=True)
     assert console.get("/admin/feedback/999999").status_code == 404
+
+
+def open_count(console) -> int:
+    """The dashboard's open feedback count."""
+    return int(re.search(r'id="open-feedback">(\d+)<', console.get("/admin/").get_data(as_text=True)).group(1))
+
+
+def test_feedback_close_and_reopen(console, staff, app):
+    from helpers.staff import data
+
+    alice, bob = staff.user(ALICE), staff.user("13800000003")
+    a1 = data(staff.api("POST", "/api/feedback", alice, json={"feedback_content": "a1"}))
+    b1 = data(staff.api("POST", "/api/feedback", bob, json={"feedback_content": "b1"}))
+    a1_link, b1_link = f'feedback/{a1["id"]}"', f'feedback/{b1["id"]}"'
+    before = data(staff.api("GET", "/api/feedback", alice))
+    assert open_count(console) == 2
+    thread = console.get(f"/admin/feedback/{a1['id']}")
+    assert ">关闭</button>" in thread.get_data(as_text=True)
+    r = console.post(f"/admin/feedback/{a1['id']}/close", data={"csrf_token": csrf(thread)}, follow_redirects=True)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "已关闭。" in body and 'class="tag closed">已关闭' in body
+    assert ">重新打开</button>" in body and ">关闭</button>" not in body
+    # Leaves the open count, the default view and 待回复; the 已关闭 and 全部 filters find it.
+    assert open_count(console) == 1
+    inbox = console.get("/admin/feedback").get_data(as_text=True)
+    assert a1_link not in inbox and b1_link in inbox
+    assert a1_link not in console.get("/admin/feedback?status=0").get_data(as_text=True)
+    closed = console.get("/admin/feedback?status=closed").get_data(as_text=True)
+    assert a1_link in closed and b1_link not in closed and '<option value="closed" selected>' in closed
+    everything = console.get("/admin/feedback?status=all").get_data(as_text=True)
+    assert everything.index(b1_link) < everything.index(a1_link)  # closed after the rest
+    assert console.get("/admin/feedback?status=bogus").status_code == 200  # the default view
+    # The platform API's fields do not change: feedback_status stays 0 (not replied), updated_at as it was.
+    assert data(staff.api("GET", "/api/feedback", alice)) == before
+    # Closing twice changes nothing and says so.
+    r = console.post(f"/admin/feedback/{a1['id']}/close", data={"csrf_token": csrf(thread)}, follow_redirects=True)
+    assert "这条反馈已经关闭了" in r.get_data(as_text=True)
+    manager_id = next(row[0] for row in audit_rows(app, "sign_in.succeeded") if row[2] == "console")
+    closed_row = (a1["user_id"], manager_id, "console", {"feedback_id": a1["id"]})
+    assert audit_rows(app, "admin.feedback_closed") == [closed_row]
+    # Reopen: back in the default view and the open count.
+    r = console.post(f"/admin/feedback/{a1['id']}/reopen", data={"csrf_token": csrf(thread)}, follow_redirects=True)
+    body = r.get_data(as_text=True)
+    assert "已重新打开。" in body and 'class="tag closed"' not in body and ">关闭</button>" in body
+    assert open_count(console) == 2 and a1_link in console.get("/admin/feedback?status=0").get_data(as_text=True)
+    r = console.post(f"/admin/feedback/{a1['id']}/reopen", data={"csrf_token": csrf(thread)}, follow_redirects=True)
+    assert "没有关闭" in r.get_data(as_text=True)
+    assert audit_rows(app, "admin.feedback_reopened") == [closed_row]  # the same user, actor and details
+    # A replied feedback keeps feedback_status 1 when closed; an unknown one is refused in words.
+    console.post(f"/admin/feedback/{b1['id']}/reply", data={"reply_content": "ok", "csrf_token": csrf(thread)})
+    console.post(f"/admin/feedback/{b1['id']}/close", data={"csrf_token": csrf(thread)})
+    (b1_now,) = [f for f in data(staff.api("GET", "/api/feedback", bob))["data"] if f["id"] == b1["id"]]
+    assert b1_now["feedback_status"] == 1
+    assert b1_link in console.get("/admin/feedback?status=closed").get_data(as_text=True)
+    r = console.post("/admin/feedback/999999/close", data={"csrf_token": csrf(thread)}, follow_redirects=True)
+    assert "记录不存在" in r.get_data(as_text=True) and "Traceback" not in r.get_data(as_text=True)
+
+
+def test_feedback_close_needs_its_csrf_token_and_a_manager(console, staff, app):
+    from helpers.staff import data
+
+    from lingo.extensions import db
+    from lingo.models import Feedback, User
+
+    alice = staff.user(ALICE)
+    a1 = data(staff.api("POST", "/api/feedback", alice, json={"feedback_content": "a1"}))
+    thread = console.get(f"/admin/feedback/{a1['id']}")
+    r = console.post(f"/admin/feedback/{a1['id']}/close")
+    assert r.status_code == 400 and "安全令牌" in r.get_data(as_text=True)
+    # The signed-in manager is demoted: the next request is refused and closes nothing.
+    manager_id = next(row[0] for row in audit_rows(app, "sign_in.succeeded") if row[2] == "console")
+    with app.app_context():
+        db.session.get(User, manager_id).role = 0
+        db.session.commit()
+    r = console.post(f"/admin/feedback/{a1['id']}/close", data={"csrf_token": csrf(thread)})
+    assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
+    with app.app_context():
+        assert db.session.get(Feedback, a1["id"]).closed_at is None
+    assert audit_rows(app, "admin.feedback_closed") == []
 
 
 def test_faq_create_preview_edit_delete_reach_the_api_and_are_audited(console, staff, app):

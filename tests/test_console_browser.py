@@ -16,16 +16,17 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+from helpers.devices import Person, everywhere, own_id, works
+from helpers.staff import MANAGER_PASSWORD, MANAGER_PHONE, data
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from deploy.ports import free_port
-from helpers.staff import MANAGER_PASSWORD, MANAGER_PHONE, data
-from helpers.devices import Person, everywhere, own_id, works
 
 CHROMIUM = os.environ.get("LINGO_CHROMIUM", "/usr/bin/chromium")
 MANAGER_E164 = "+86" + MANAGER_PHONE
@@ -88,7 +89,7 @@ def sign_in(page: Page, outbox: Any, tmp_path: Path | None = None) -> None:
     page.get_by_label("密码").fill(MANAGER_PASSWORD)
     if tmp_path is not None:
         shot(page, tmp_path, "sign-in")
-    page.get_by_role("button", name="下一步：发送验证码").click()
+    page.get_by_role("button", name="下一步：发送验证码").click()  # noqa: RUF001 (the page's own label)
     expect(page).to_have_url(re.compile(r"/admin/login/code$"))
     page.get_by_label("验证码").fill(outbox.last_code(MANAGER_E164))
     page.get_by_role("button", name="登录", exact=True).click()
@@ -130,6 +131,24 @@ def test_sign_in_reply_to_feedback_and_the_user_reads_it(manager, staff, page, o
     assert data(staff.api("GET", "/api/message/count", alice))["feedback_count"] == 0
     page.reload()
     expect(page.get_by_text("用户已读")).to_be_visible()
+
+    # Close it: it leaves the default inbox and the open count; the 已关闭 filter finds it; the user sees no change.
+    page.get_by_role("button", name="关闭", exact=True).click()
+    flash(page, "已关闭。")
+    expect(page.locator("h1 .tag.closed")).to_have_text("已关闭")
+    expect(page.get_by_role("button", name="重新打开")).to_be_visible()
+    shot(page, tmp_path, "feedback-closed")
+    page.get_by_role("link", name="← 反馈列表").click()
+    expect(page.get_by_text("没有反馈。")).to_be_visible()
+    page.get_by_label("状态").select_option(label="已关闭")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.get_by_role("link", name="无法上传头像")).to_be_visible()
+    (mine,) = data(staff.api("GET", "/api/feedback", alice))["data"]
+    assert mine["feedback_status"] == 1
+    page.get_by_role("link", name="无法上传头像").click()
+    page.get_by_role("button", name="重新打开").click()
+    flash(page, "已重新打开。")
+    expect(page.locator("h1 .tag.closed")).to_have_count(0)
 
 
 def test_edit_an_faq_and_read_it_through_the_api(manager, staff, page, outbox, tmp_path):

@@ -1,4 +1,4 @@
-"""Console feedback inbox: unanswered first, filters by status and category, a thread, a reply."""
+"""Console feedback inbox: unanswered first, filters by status and category, a thread, a reply, close / reopen."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from .. import clock
 from ..errors import DomainError
+from ..models.content import FEEDBACK_OPEN, FEEDBACK_REPLIED
 from ..services import console, feedback
 from . import bp, page_message
 from .auth import manager
@@ -21,11 +22,26 @@ def _int_arg(name: str) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
+#: The inbox's ``status`` choices: ``(feedback_status, closed)`` for :func:`lingo.services.console.inbox_page`.
+#: No ``status`` (the default view): everything but closed feedback, unanswered first.
+STATUS_FILTERS: dict[str, tuple[int | None, bool | None]] = {
+    "": (None, False),
+    "0": (FEEDBACK_OPEN, False),
+    "1": (FEEDBACK_REPLIED, False),
+    "closed": (None, True),
+    "all": (None, None),
+}
+
+
 @bp.get("/feedback")
 def inbox() -> str:
-    """Everyone's feedback, unanswered first; ``status`` (0 open, 1 replied) and ``category`` filters."""
-    status, category = _int_arg("status"), _int_arg("category")
-    found = console.inbox_page(page_request(), status=status, category_id=category)
+    """Everyone's feedback, unanswered first; ``status`` (:data:`STATUS_FILTERS`) and ``category`` filters."""
+    status = request.args.get("status", "")
+    if status not in STATUS_FILTERS:
+        status = ""
+    feedback_status, closed = STATUS_FILTERS[status]
+    category = _int_arg("category")
+    found = console.inbox_page(page_request(), status=feedback_status, closed=closed, category_id=category)
     return render_template(
         "console/inbox.html",
         page=found,
@@ -57,3 +73,30 @@ def reply(feedback_id: int) -> Response:
         else:
             flash("已回复。", "info")
     return redirect(url_for("console.thread", feedback_id=feedback_id))
+
+
+def _close_or_reopen(feedback_id: int, closing: bool) -> Response:
+    """Close or reopen the feedback; say what happened (or why not) on its page."""
+    action = feedback.close if closing else feedback.reopen
+    try:
+        done = action(feedback_id, manager().id, now=clock.now())
+    except DomainError as exc:
+        flash(page_message(exc), "error")
+    else:
+        if closing:
+            flash("已关闭。" if done else "这条反馈已经关闭了。", "info")
+        else:
+            flash("已重新打开。" if done else "这条反馈没有关闭, 无需重新打开。", "info")
+    return redirect(url_for("console.thread", feedback_id=feedback_id))
+
+
+@bp.post("/feedback/<int:feedback_id>/close")
+def close(feedback_id: int) -> Response:
+    """Close the feedback: it leaves the open count and the default inbox (the user sees no change)."""
+    return _close_or_reopen(feedback_id, closing=True)
+
+
+@bp.post("/feedback/<int:feedback_id>/reopen")
+def reopen(feedback_id: int) -> Response:
+    """Reopen a closed feedback."""
+    return _close_or_reopen(feedback_id, closing=False)

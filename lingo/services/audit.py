@@ -50,6 +50,8 @@ EVENTS = (
     "admin.role_changed",
     "admin.content_changed",
     "admin.feedback_replied",
+    "admin.feedback_closed",
+    "admin.feedback_reopened",
     "admin.push_sent",
 )
 

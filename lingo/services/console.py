@@ -84,9 +84,28 @@ def check_code(account: Account, code: str, manager_id: int, *, ip: str, now: da
     return user
 
 
-def inbox_page(request: PageRequest, *, status: int | None = None, category_id: int | None = None) -> Page[Feedback]:
-    """Everyone's feedback for the console's inbox: unanswered first, then newest first, optionally filtered."""
-    query = select(Feedback).order_by((Feedback.feedback_status != FEEDBACK_OPEN).asc(), Feedback.id.desc())
+def inbox_page(
+    request: PageRequest,
+    *,
+    status: int | None = None,
+    closed: bool | None = False,
+    category_id: int | None = None,
+) -> Page[Feedback]:
+    """Everyone's feedback for the console's inbox: unanswered first, then newest first, optionally filtered.
+
+    :param status: ``feedback_status`` 0 (open) or 1 (replied); ``None`` for both.
+    :param closed: ``False`` (the default view) leaves closed feedback out,
+        ``True`` lists only closed feedback (most recently closed first),
+        ``None`` lists both (closed after the rest).
+    """
+    if closed:
+        query = select(Feedback).where(Feedback.closed_at.is_not(None))
+        query = query.order_by(Feedback.closed_at.desc(), Feedback.id.desc())
+    else:
+        unanswered_first = (Feedback.closed_at.is_not(None).asc(), (Feedback.feedback_status != FEEDBACK_OPEN).asc())
+        query = select(Feedback).order_by(*unanswered_first, Feedback.id.desc())
+        if closed is not None:
+            query = query.where(Feedback.closed_at.is_(None))
     if status is not None:
         query = query.where(Feedback.feedback_status == status)
     if category_id is not None:

@@ -6,8 +6,9 @@ sign-ins per day by dialect (``sign_in.succeeded``), codes per day by outcome
 (``code.sent``, ``code.refused`` by its ``details.reason``, read with
 SQLAlchemy's JSON path accessor, which is ``JSON_EXTRACT`` on SQLite and
 ``JSON_UNQUOTE(JSON_EXTRACT(...))`` on MySQL/MariaDB), and how much feedback
-is open. Days are grouped with SQL ``DATE()`` (the same on both); the rows
-are filled into one list per series, a zero for a day without any.
+is open (unanswered and not closed). Days are grouped with SQL ``DATE()``
+(the same on both); the rows are filled into one list per series, a zero for
+a day without any.
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ CODES = (
     .where(_events.c.event.in_(("code.sent", "code.refused")), _events.c.at >= bindparam("since"))
     .group_by(_event_day, _events.c.event, _reason)
 )
-#: How many feedback items no manager has answered.
-OPEN_FEEDBACK = select(func.count(_feedbacks.c.id)).where(_feedbacks.c.feedback_status == FEEDBACK_OPEN)
+#: How many feedback items no manager has answered nor closed.
+OPEN_FEEDBACK = select(func.count(_feedbacks.c.id)).where(
+    _feedbacks.c.feedback_status == FEEDBACK_OPEN, _feedbacks.c.closed_at.is_(None)
+)
 
 
 @dataclass(frozen=True)

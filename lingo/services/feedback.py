@@ -1,12 +1,13 @@
-"""Feedback: users file it and read replies; managers list it and reply."""
+"""Feedback: users file it and read replies; managers list it, reply, close and reopen it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, Update, bindparam, delete, func, select, update
 
+from ..database import changed
 from ..errors import DomainError, Error, invalid
 from ..extensions import db
 from ..models import Feedback, FeedbackCategory, FeedbackReply, User
@@ -44,6 +45,22 @@ MARK_REPLIES_READ = (
     update(_replies)
     .where(_replies.c.feedback_id == bindparam("answered"), _replies.c.is_read.is_(False))
     .values(is_read=True, updated_at=bindparam("now", type_=_replies.c.updated_at.type))
+)
+#: Close the feedback ``:feedback_id`` at ``:now`` by the manager ``:manager_id``, unless it is closed.
+#: ``updated_at`` is left alone: closing is no change the user sees through the platform API.
+CLOSE = (
+    update(_feedbacks)
+    .where(_feedbacks.c.id == bindparam("feedback_id"), _feedbacks.c.closed_at.is_(None))
+    .values(
+        closed_at=bindparam("now", type_=_feedbacks.c.closed_at.type),
+        closed_by=bindparam("manager_id", type_=_feedbacks.c.closed_by.type),
+    )
+)
+#: Reopen the feedback ``:feedback_id``, if it is closed.
+REOPEN = (
+    update(_feedbacks)
+    .where(_feedbacks.c.id == bindparam("feedback_id"), _feedbacks.c.closed_at.is_not(None))
+    .values(closed_at=None, closed_by=None)
 )
 #: How many replies to the feedback of the user ``:user_id`` are unread.
 UNREAD_REPLY_COUNT = (
@@ -191,3 +208,42 @@ def reply(feedback_id: int, manager_id: int, content: str, *, now: datetime) -> 
         details={"feedback_id": feedback.id},
     )
     return answer
+
+
+def _set_closed(
+    statement: Update, params: dict[str, Any], event: str, feedback_id: int, manager_id: int, now: datetime
+) -> bool:
+    """Run :data:`CLOSE` or :data:`REOPEN`; audit ``event`` when it changed the feedback."""
+    feedback = get_or_404(Feedback, feedback_id)
+    if not changed(statement, {"feedback_id": feedback.id, **params}):
+        return False
+    db.session.expire(feedback)
+    audit.record(event, now=now, user_id=feedback.user_id, actor_id=manager_id, details={"feedback_id": feedback_id})
+    return True
+
+
+@use_case
+def close(feedback_id: int, manager_id: int, *, now: datetime) -> bool:
+    """A manager closes a feedback (housekeeping: it leaves the open count and the unanswered view). Commits.
+
+    ``feedback_status`` (0 open / 1 replied, the platform API's field) and
+    ``updated_at`` are left as they are: the user's ``/api/feedback`` does not
+    change. Audited as ``admin.feedback_closed`` with the manager as actor.
+
+    :returns: ``False`` when it was closed already (nothing changed, nothing audited).
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    params = {"manager_id": manager_id, "now": now}
+    return _set_closed(CLOSE, params, "admin.feedback_closed", feedback_id, manager_id, now)
+
+
+@use_case
+def reopen(feedback_id: int, manager_id: int, *, now: datetime) -> bool:
+    """A manager reopens a closed feedback: it counts as open (or replied) again. Commits.
+
+    Audited as ``admin.feedback_reopened`` with the manager as actor.
+
+    :returns: ``False`` when it was not closed (nothing changed, nothing audited).
+    :raises DomainError: ``NOT_FOUND``.
+    """
+    return _set_closed(REOPEN, {}, "admin.feedback_reopened", feedback_id, manager_id, now)
