@@ -1,20 +1,21 @@
-"""``make bench``: how fast lingo serves, as ratios to the ceiling measured in the same run.
+"""``make bench``: how fast lingo serves, as ratios measured side by side in one run.
 
 Creates its own MariaDB database ``lingo_bench_<random>`` (dropped at the
 end), migrates and seeds it through the service layer, starts gunicorn with
 production settings, and drives each case from a separate process (``wrk``,
 else ``bench/loadgen.py``). For each case it prints requests/s, p50 and p99
 latency, errors (non-2xx, an envelope without its success code, socket
-errors) and the ratio to the ceiling (``GET /api/auth/ping``), next to the
-target from issue 7 with PASS/MISS. ``phone_login`` is bound by argon2: its
-ratio is to ``workers ÷ single verify time``, measured in-process. After it,
-the reference apps of ``bench/reference.py`` (not lingo, no target) get the
-same load, to show how close to that ceiling this machine lets a
-password-bound route come.
+errors) and the ratio to the ceiling (``GET /api/auth/ping``) measured right
+around it, next to the target of issue 18 with PASS/MISS. A case with a peer
+(``bench/reference.py``: a bare sign-in for ``phone_login``, a
+Flask-Security-Too app for ``personal_info``) is also measured side by side
+with it, the load alternating between the two gunicorns, and its share of the
+peer's requests/s has a target too. ``phone_login``'s ratio to ``workers ÷
+single verify time`` stays in the report for information.
 
 Nothing shared is stopped or reconfigured: MariaDB and Redis keep running; only
 the bench's own database and its own Redis keys (a unique prefix) are removed.
-Exit status 0 when every case meets its target, 1 otherwise.
+Exit status 0 when every case meets its targets, 1 otherwise.
 """
 from __future__ import annotations
 
@@ -62,10 +63,13 @@ class Case:
     :ivar expect: the success envelope's ``code`` (200 modern/v4, 0 platform).
     :ivar target: minimum ratio (to the ceiling, or to the hash bound).
     :ivar body: JSON body; ``{phone}`` becomes a new phone per request.
-    :ivar auth: send ``Authorization: Token <live token>``.
+    :ivar auth: send :attr:`header` with the seeded token :attr:`token_key`.
     :ivar hash_bound: the ratio is to ``workers ÷ argon2 verify time``.
     :ivar app: the WSGI app gunicorn serves; not ``wsgi:app`` for the reference
         cases of :data:`REFERENCES` (``bench/reference.py``, not lingo).
+    :ivar peer: a reference case measured side by side with this one
+        (:func:`run_pairs`); :attr:`peer_target` is the minimum share of its req/s.
+    :ivar ready: the path gunicorn's readiness probe GETs (200 without a token).
     """
 
     name: str
@@ -77,25 +81,39 @@ class Case:
     auth: bool = False
     hash_bound: bool = False
     app: str = "wsgi:app"
+    peer: str | None = None
+    peer_target: float | None = None
+    header: str = "Authorization: Token {token}"
+    token_key: str = "token"
+    ready: str = "/api/auth/ping"
 
 
 LOGIN_BODY = json.dumps({"phone": PHONE, "password": PASSWORD})
 CASES = [
     Case("ceiling", "GET", "/api/auth/ping", "200", None),
-    Case("personal_info", "GET", "/api/personal/info", "0", 0.35, auth=True),
-    Case("v4_isregister", "GET", f"/api/v4.0/isregister/{UNREGISTERED}?expect=0", "200", 0.35),
-    Case("send_code", "POST", "/api/auth/send_code", "200", 0.20, body='{"phone": "{phone}"}'),
-    Case("feedback_page", "GET", "/api/feedback?page_no=1&page_size=20", "0", 0.25, auth=True),
-    Case("phone_login", "POST", "/api/auth/phone_login", "200", 0.80, body=LOGIN_BODY, hash_bound=True),
+    Case("personal_info", "GET", "/api/personal/info", "0", 0.50, auth=True,
+         peer="ref_fst_read", peer_target=1.0),
+    Case("v4_isregister", "GET", f"/api/v4.0/isregister/{UNREGISTERED}?expect=0", "200", 0.45),
+    Case("send_code", "POST", "/api/auth/send_code", "200", 0.30, body='{"phone": "{phone}"}'),
+    Case("feedback_page", "GET", "/api/feedback?page_no=1&page_size=20", "0", 0.35, auth=True),
+    # The hash-bound ratio stays in the report for information; the target is the peer's.
+    Case("phone_login", "POST", "/api/auth/phone_login", "200", None, body=LOGIN_BODY, hash_bound=True,
+         peer="ref_bare_sign_in", peer_target=0.95),
 ]
-#: For information, after the cases (no target): the same load as ``phone_login``
-#: on ``bench/reference.py``, each under its own gunicorn with the same settings.
+#: ``bench/reference.py``'s apps (not lingo), each under its own gunicorn with the same
+#: settings. A case's peer is measured side by side with it (:func:`run_pairs`);
+#: ``ref_hash_only`` after the cases, for information.
 REFERENCES = [
     Case("ref_hash_only", "POST", "/", "200", None, body=LOGIN_BODY, hash_bound=True,
          app="reference:hash_only"),
     Case("ref_bare_sign_in", "POST", "/", "200", None, body=LOGIN_BODY, hash_bound=True,
          app="reference:bare_sign_in"),
+    # Flask-Security-Too's token-authenticated read of the same user (its own tables).
+    Case("ref_fst_read", "GET", "/", "200", None, auth=True, app="reference:fst_read",
+         header="Authentication-Token: {token}", token_key="fst_token", ready="/ready"),
 ]
+#: A case and its peer alternate in this many slices each (the machine drifts).
+PAIR_ROUNDS = 4
 
 
 @dataclass
@@ -109,15 +127,18 @@ class Result:
     errors: int = 0
     requests: int = 0
     ratio: float | None = None
+    peer_ratio: float | None = None
     note: str = ""
     ran: bool = False
 
     @property
     def passed(self) -> bool:
-        """Ran, no errors, and the ratio meets the target (the ceiling: no errors)."""
+        """Ran, no errors, and the ratios meet their targets (the ceiling: no errors)."""
         if not self.ran or self.errors:
             return False
-        return self.case.target is None or (self.ratio or 0.0) >= self.case.target
+        if self.case.target is not None and (self.ratio or 0.0) < self.case.target:
+            return False
+        return self.case.peer_target is None or (self.peer_ratio or 0.0) >= self.case.peer_target
 
 
 # --------------------------------------------------------------------------- setup
@@ -281,9 +302,9 @@ def time_argon2(seeded: dict[str, Any], workers: int, seconds: float = 1.0, para
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path,
-                   app: str = "wsgi:app") -> subprocess.Popen[bytes]:
-    """Start gunicorn (sync workers) serving ``app`` on ``port``; wait until a GET of the
-    ceiling route answers (the reference apps answer every GET)."""
+                   app: str = "wsgi:app", ready: str = "/api/auth/ping") -> subprocess.Popen[bytes]:
+    """Start gunicorn (sync workers) serving ``app`` on ``port``; wait until a GET of
+    ``ready`` answers 200."""
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "--backlog", "2048", "--pythonpath", str(ROOT / "bench"), app],
@@ -294,7 +315,7 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path,
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
         try:
-            status, _ = fetch(port, CASES[0], {})
+            status, _ = fetch(port, Case("ready", "GET", ready, "200", None), {})
             if status == 200:
                 return proc
         except OSError:
@@ -334,7 +355,7 @@ def clear_redis(redis_url: str, prefix: str) -> None:
 
 def headers_for(case: Case, token: str) -> str:
     """The one extra request header of ``case`` (``-`` for none)."""
-    return f"Authorization: Token {token}" if case.auth else "-"
+    return case.header.format(token=token) if case.auth else "-"
 
 
 def fetch(port: int, case: Case, seeded: dict[str, Any]) -> tuple[int, bytes]:
@@ -342,7 +363,8 @@ def fetch(port: int, case: Case, seeded: dict[str, Any]) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {}
     if case.auth:
-        headers["Authorization"] = f"Token {seeded['token']}"
+        name, _, value = headers_for(case, seeded[case.token_key]).partition(": ")
+        headers[name] = value
     body = case.body.replace("{phone}", "13600000000") if case.body else None
     if body:
         headers["Content-Type"] = "application/json"
@@ -390,23 +412,17 @@ def run_case(tool: str, port: int, case: Case, seeded: dict[str, Any], args: arg
     if not 200 <= status < 300 or f'"code":{case.expect}'.encode() not in text.replace(b" ", b""):
         result.note = f"probe answered {status}: {text[:120]!r}"
     base = 10_000_000 * (2 * index)
-    drive(tool, port, case, seeded["token"], args.warmup, args.connections, base)
+    drive(tool, port, case, seeded[case.token_key], args.warmup, args.connections, base)
     slices = HASH_SLICES if case.hash_bound else 1
     parts = []
     for n in range(slices):
         if case.hash_bound:
             time_argon2(seeded, args.workers, seconds=1.0, parallel=n == 0 and "parallel_rps" not in seeded)
-        parts.append(drive(tool, port, case, seeded["token"], args.seconds / slices, args.connections,
+        parts.append(drive(tool, port, case, seeded[case.token_key], args.seconds / slices, args.connections,
                            base + 10_000_000 + n * 1_000_000))
     if case.hash_bound:
         time_argon2(seeded, args.workers, seconds=1.0, parallel=False)
-    result.ran = True
-    result.requests = sum(p["requests"] for p in parts)
-    result.rps = result.requests / sum(p["duration_s"] for p in parts)
-    result.p50_ms = statistics.median(p["p50_ms"] for p in parts)
-    result.p99_ms = max(p["p99_ms"] for p in parts)
-    result.errors = sum(p["failed"] + p["socket_errors"] for p in parts)
-    return result
+    return _figures(parts, result)
 
 
 def measure(tool: str, port: int, cases: list[Case], seeded: dict[str, Any], args: argparse.Namespace,
@@ -444,16 +460,89 @@ def measure(tool: str, port: int, cases: list[Case], seeded: dict[str, Any], arg
     return results
 
 
+def reference_env(env: dict[str, str], seeded: dict[str, Any]) -> dict[str, str]:
+    """The environment of a reference app's gunicorn: lingo's, the seeded phone, the FST secret."""
+    return {**env, "BENCH_REFERENCE_PHONE": "+86" + PHONE, **seeded.get("reference_env", {})}
+
+
+def prepare_references(seeded: dict[str, Any], db_url: str) -> None:
+    """Create the Flask-Security-Too app's tables and user (``bench/reference.py``); keep its token."""
+    os.environ["BENCH_REFERENCE_PHONE"] = "+86" + PHONE
+    import reference  # bench/ is the script's directory; its import reads the seeded user
+
+    fst = reference.prepare_fst(db_url, PHONE, PASSWORD)
+    seeded["fst_token"] = fst["token"]
+    seeded["reference_env"] = {key: value for key, value in fst.items() if key.isupper()}
+
+
+def _figures(parts: list[dict[str, Any]], result: Result) -> Result:
+    """Fill ``result`` from the load generator's figures of its slices."""
+    result.ran = True
+    result.requests = sum(p["requests"] for p in parts)
+    result.rps = result.requests / sum(p["duration_s"] for p in parts)
+    result.p50_ms = statistics.median(p["p50_ms"] for p in parts)
+    result.p99_ms = max(p["p99_ms"] for p in parts)
+    result.errors = sum(p["failed"] + p["socket_errors"] for p in parts)
+    return result
+
+
+def run_pairs(tool: str, port: int, env: dict[str, str], results: list[Result], seeded: dict[str, Any],
+              args: argparse.Namespace, tmp: Path) -> list[Result]:
+    """Measure each case that has a peer side by side with it: both gunicorns up, the same
+    load alternating between them in :data:`PAIR_ROUNDS` slices each, so both see the
+    same machine. Sets the case's ``peer_ratio`` (its req/s over the peer's in these
+    slices); returns the peers' results."""
+    by_name = {case.name: case for case in REFERENCES}
+    peers = []
+    for index, result in enumerate(results):
+        case = result.case
+        if case.peer is None or not result.ran:
+            continue
+        peer = by_name[case.peer]
+        print(f"  {case.name} side by side with {peer.name} (reference, not lingo) ...", flush=True)
+        log = tmp / f"{peer.name}.log"
+        peer_port = free_port()
+        proc = start_gunicorn(reference_env(env, seeded), peer_port, args.workers, log, peer.app, peer.ready)
+        try:
+            status, text = fetch(peer_port, peer, seeded)
+            if status != 200:
+                raise RuntimeError(f"{peer.name} probe answered {status}: {text[:200]!r}")
+            base = 10_000_000 * (2 * (len(CASES) + len(REFERENCES) + index))
+            drive(tool, peer_port, peer, seeded[peer.token_key], args.warmup, args.connections, base)
+            mine, theirs = [], []
+            for n in range(PAIR_ROUNDS):
+                share = args.seconds / PAIR_ROUNDS
+                mine.append(drive(tool, port, case, seeded[case.token_key], share, args.connections,
+                                  base + 10_000_000 + n * 1_000_000))
+                theirs.append(drive(tool, peer_port, peer, seeded[peer.token_key], share, args.connections,
+                                    base + 15_000_000 + n * 1_000_000))
+        finally:
+            stop(proc)
+        side = _figures(mine, Result(case))
+        other = _figures(theirs, Result(peer))
+        result.peer_ratio = side.rps / other.rps if other.rps else None
+        result.errors += side.errors
+        result.note = (result.note + f" side by side: {side.rps:.1f}/s vs {peer.name} {other.rps:.1f}/s").strip()
+        other.note = f"reference, side by side with {case.name}"
+        peers.append(other)
+        if "Traceback" in log.read_text():
+            print(f"{peer.name} logged errors:\n" + log.read_text()[-3000:])
+    return peers
+
+
 def run_references(tool: str, env: dict[str, str], seeded: dict[str, Any], args: argparse.Namespace,
                    tmp: Path) -> list[Result]:
-    """Measure each of :data:`REFERENCES` under its own gunicorn, one after the other."""
+    """Measure each of :data:`REFERENCES` that is no case's peer under its own gunicorn
+    (for information), one after the other."""
     results = []
+    peers = {case.peer for case in CASES}
     for index, case in enumerate(REFERENCES, start=len(CASES)):
+        if case.name in peers:
+            continue
         print(f"  {case.name} (reference, not lingo) ...", flush=True)
         log = tmp / f"{case.name}.log"
         port = free_port()
-        proc = start_gunicorn({**env, "BENCH_REFERENCE_PHONE": "+86" + PHONE}, port, args.workers, log,
-                              case.app)
+        proc = start_gunicorn(reference_env(env, seeded), port, args.workers, log, case.app, case.ready)
         try:
             result = run_case(tool, port, case, seeded, args, index)
         finally:
@@ -480,32 +569,33 @@ def report(results: list[Result], seeded: dict[str, Any], workers: int, header: 
         print(f"  for information: {workers} processes verifying at once did {seeded['parallel_rps']:.1f}/s "
               f"({seeded['parallel_rps'] / bound:.2f} of that ceiling) on this machine")
     print()
-    row = "{:<17} {:>9} {:>8} {:>8} {:>7} {:>7} {:>14} {:>6}  {}"
-    print(row.format("case", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "", "note"))
+    row = "{:<17} {:>9} {:>8} {:>8} {:>7} {:>7} {:>12} {:>7} {:>18} {:>5}  {}"
+    print(row.format("case", "req/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "vs peer", "peer target", "",
+                     "note"))
     for r in results:
         case = r.case
         if case in REFERENCES:
             target = "(reference)"
         elif case.target is None:
-            target = "errors = 0"
+            target = "(info)" if case.hash_bound else "errors = 0"
         else:
-            target = f">= {case.target:.2f}" + (" (hash)" if case.hash_bound else "")
-        verdict = "PASS" if r.passed else "MISS"
+            target = f">= {case.target:.2f}"
+        peer_target = f">= {case.peer_target:.2f} {case.peer}" if case.peer else ""
+        verdict = "" if case in REFERENCES else "PASS" if r.passed else "MISS"
         if not r.ran:
-            print(row.format(case.name, "-", "-", "-", "-", "-", target, verdict, r.note))
+            print(row.format(case.name, "-", "-", "-", "-", "-", target, "-", peer_target, verdict, r.note))
             continue
-        ratio = "-" if r.ratio is None else f"{r.ratio:.3f}"
+        ratio = "-" if r.ratio is None else f"{r.ratio:.3f}" + (" h" if case.hash_bound else "")
+        peer = "-" if r.peer_ratio is None else f"{r.peer_ratio:.3f}"
         print(row.format(case.name, f"{r.rps:.1f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
-                         r.errors, ratio, target, verdict, r.note))
-    ran = {r.case.name: r for r in results if r.ran and r.rps}
-    if "phone_login" in ran and any(c.name in ran for c in REFERENCES):
-        print("\nphone_login as a share of the reference apps under the same load: " + ", ".join(
-            f"{ran['phone_login'].rps / ran[c.name].rps:.2f} of {c.name}" for c in REFERENCES if c.name in ran))
+                         r.errors, ratio, target, peer, peer_target, verdict, r.note))
+    print("\nratio: to the ceiling measured around the case; 'h': to workers / argon2 verify time. "
+          "vs peer: req/s over the peer's, alternating slices side by side.")
 
 
 def main() -> int:
     """Set up, measure every case, report, clean up. Returns the exit status."""
-    parser = argparse.ArgumentParser(description="lingo benchmark (issue 7)")
+    parser = argparse.ArgumentParser(description="lingo benchmark (issues 7 and 18)")
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--slice", type=float, default=4.0, help="seconds of ceiling after each case")
@@ -513,7 +603,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--cases", default="", help="comma-separated case names (the ceiling always runs)")
     parser.add_argument("--no-references", dest="references", action="store_false",
-                        help="skip the reference apps measured after phone_login (bench/reference.py)")
+                        help="skip ref_hash_only (for information; the peers of the cases always run)")
     parser.add_argument("--python-loadgen", action="store_true", help="use bench/loadgen.py even if wrk exists")
     parser.add_argument("--mysql", default=os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -533,6 +623,7 @@ def main() -> int:
         if migrate.returncode:
             raise RuntimeError(f"flask db upgrade failed:\n{migrate.stdout}\n{migrate.stderr}")
         seeded = seed(env)
+        prepare_references(seeded, database.url)
         port = free_port()
         with tempfile.TemporaryDirectory(prefix="lingo-bench-") as tmp:
             log = Path(tmp) / "gunicorn.log"
@@ -546,6 +637,7 @@ def main() -> int:
                            "machine: the ratios come out too kind; install wrk for real figures")
             print(header, flush=True)
             results = measure(tool, port, cases, seeded, args)
+            results += run_pairs(tool, port, env, results, seeded, args, Path(tmp))
             stop(proc)
             if "Traceback" in log.read_text():
                 print("gunicorn logged errors:\n" + log.read_text()[-3000:])
