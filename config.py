@@ -246,7 +246,7 @@ class Testing(Config):
 class Production(Config):
     """Gunicorn behind nginx; refuses to start without a real secret key."""
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 280}
+    # Engine options: lingo.database.configure (MySQL: ping after an idle spell, recycling).
     #: The console's cookie only over HTTPS (nginx terminates TLS).
     SESSION_COOKIE_SECURE = True
     #: No API documentation on a public server unless the operator turns it on (``LINGO_API_DOCS=true``).
