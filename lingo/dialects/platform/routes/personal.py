@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from sqlalchemy import Row
 
 from .... import clock
 from ....models import User
@@ -16,8 +17,9 @@ from .. import bp, schemas
 from ..render import ok
 
 
-def user_data(user: User) -> dict[str, Any]:
-    """The seed's user object, field for field and type for type.
+def user_data(user: User | Row[Any]) -> dict[str, Any]:
+    """The seed's user object, field for field and type for type (from the model, or
+    from the read-only row of :func:`lingo.web.guard.current_profile`).
 
     ``area`` falls back to ``"86"`` (the platform's default calling code) for
     email-only users, whose ``phone`` is ``""``.
@@ -45,7 +47,7 @@ def user_data(user: User) -> dict[str, Any]:
 @bp.get("/api/personal/info")
 def get_info() -> Response:
     """``GET /api/personal/info`` (token) → the user object."""
-    return ok(user_data(guard.current_user()))
+    return ok(user_data(guard.current_profile()))
 
 
 @bp.put("/api/personal/info")
