@@ -56,6 +56,7 @@ class RateCounter(Model):
     __tablename__ = "rate_counters"
 
     key: Mapped[str] = mapped_column(String(191), primary_key=True)
-    #: Unix seconds at which the current window opened.
-    window_start: Mapped[int] = mapped_column(db.BigInteger)
+    #: Unix seconds at which the current window opened. Indexed for the retention purge
+    #: (counters whose window closed), which would otherwise read every counter.
+    window_start: Mapped[int] = mapped_column(db.BigInteger, index=True)
     count: Mapped[int] = mapped_column(Integer)

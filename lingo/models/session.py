@@ -30,9 +30,10 @@ class Session(Model):
     #: The client's ``User-Agent`` as it signed in, cut to :data:`USER_AGENT_MAX` characters.
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    #: The session ends with its last refresh token.
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The session ends with its last refresh token. Indexed, like ``revoked_at``, for the
+    #: retention purge (``flask purge``), which looks for sessions ended long ago.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: The last authenticated request, written at most once a minute (``None``: none since sign-in).
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -48,7 +49,8 @@ class SessionToken(Model):
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Indexed for the retention purge (tokens expired long ago).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     #: Set when a refresh token is rotated, or killed by a grace retry of its
     #: parent; presenting it again is reuse.
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
