@@ -26,9 +26,18 @@ _users = cast(Table, User.__table__)
 LOCK_USER = select(_users.c.id).where(_users.c.id == bindparam("user_id")).with_for_update()
 #: How many feedback items the user ``:user_id`` has.
 FEEDBACK_COUNT = select(func.count(_feedbacks.c.id)).where(_feedbacks.c.user_id == bindparam("user_id"))
-#: The feedback of the user ``:user_id``, newest first, as rows of the table's columns (no ORM objects).
+#: The columns of a feedback the platform shows (:func:`lingo.web.records.feedback`).
+FEEDBACK_FIELDS = (
+    "id", "app_id", "created_at", "updated_at", "feedback_content", "feedback_status",
+    "feedback_category_id", "contact_phone", "user_id",
+)  # fmt: skip
+#: The feedback of the user ``:user_id``, newest first, as rows of those columns (no ORM objects).
 OWN_FEEDBACK: Listing[Any] = Listing(
-    select(_feedbacks).where(_feedbacks.c.user_id == bindparam("user_id")).order_by(_feedbacks.c.id.desc())
+    # The columns the platform's feedback object shows (lingo.web.records.feedback), no more:
+    # the MySQL driver decodes every column's description of every page.
+    select(*(_feedbacks.c[name] for name in FEEDBACK_FIELDS))
+    .where(_feedbacks.c.user_id == bindparam("user_id"))
+    .order_by(_feedbacks.c.id.desc())
 )
 #: Delete every reply to the feedback ``:feedback_id``.
 DELETE_REPLIES = delete(_replies).where(_replies.c.feedback_id == bindparam("feedback_id"))

@@ -286,11 +286,13 @@ _CALLER_ID = (
     .where(*_live_access(_tokens.c, _sessions.c), _users.c.delete_after.is_(None))
 )
 
-#: The user columns a read of the caller's profile may show: all but the secrets
-#: :data:`_CALLER` defers too.
-_PROFILE_COLUMNS = [
-    column for column in _users.c if column.key not in {"password_hash", "permissions", "device_identifier"}
-]
+#: The user columns a read of the caller's profile shows (the platform's user object) and
+#: ``is_active``: no more, since the MySQL driver decodes every column's description.
+PROFILE_COLUMNS = (
+    "id", "is_active", "area", "phone", "email", "openid", "role", "username", "app_id",
+    "created_at", "updated_at", "nickname", "avatar", "gender", "birthday", "address",
+)  # fmt: skip
+_PROFILE_COLUMNS = [_users.c[name] for name in PROFILE_COLUMNS]
 
 #: :data:`_CALLER` as Core: (session id, its last use, the user's profile columns) in a
 #: read-only row, for routes that show the caller and change nothing (no ORM object
