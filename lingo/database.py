@@ -11,7 +11,8 @@ authenticated read paid three for its one query: the pool's pre-ping, the
 query and the ROLLBACK that ends the transaction the query opened. lingo runs
 MySQL connections in the driver's autocommit mode under ``READ COMMITTED`` and
 opens a transaction (``BEGIN``) just before the first statement that needs one:
-anything but a plain ``SELECT`` (a write, a locking read, a savepoint). Under
+anything but a plain ``SELECT`` (a write, a locking read, a savepoint), unless it
+is a single write marked :data:`ALONE` and no transaction is open. Under
 ``READ COMMITTED`` a plain ``SELECT`` sees the latest committed rows whether or
 not a transaction is open, and takes no locks, so reads before the first write
 behave exactly as inside the transaction; from ``BEGIN`` on, everything is
@@ -141,6 +142,11 @@ def _sqlite_transactions(engine: Engine) -> None:
 #: A pooled MySQL connection idle for longer than this is pinged before it is used.
 PING_AFTER_IDLE_SECONDS = 1.0
 
+#: Execution option of a single write that is the last of its unit of work: run outside
+#: any transaction it finds none open (MySQL autocommits it; no ``BEGIN`` / ``COMMIT``
+#: round trips), inside the open one otherwise. On SQLite it changes nothing.
+ALONE = "lingo_alone"
+
 _LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE\b", re.IGNORECASE)
 
 
@@ -184,9 +190,13 @@ def _mysql_transactions(engine: Engine) -> None:
         return MySQLConnection(*cargs, **cparams)
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _begin(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    def _begin(_conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
         dbapi_connection = cursor.connection
-        if _needs_transaction(statement) and not dbapi_connection.in_transaction():
+        if (
+            _needs_transaction(statement)
+            and not dbapi_connection.in_transaction()
+            and not (context is not None and context.execution_options.get(ALONE))
+        ):
             dbapi_connection.begin()
 
     @event.listens_for(engine, "checkin")

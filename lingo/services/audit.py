@@ -23,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.sql import Select
 
+from ..database import ALONE
 from ..extensions import db
 from ..models import AuditEvent
 from ..senders.sms import mask
@@ -58,6 +59,7 @@ EVENTS = (
 _table = cast(Table, AuditEvent.__table__)
 #: One event row (Core: nothing reads it back).
 _INSERT = insert(_table)
+_INSERT_LAST = _INSERT.execution_options(**{ALONE: True})
 
 #: Failure events of the running use case, written again if it rolls back.
 _FAILURES: ContextVar[list[dict[str, Any]] | None] = ContextVar("lingo_audit_failures", default=None)
@@ -74,11 +76,14 @@ def record(
     actor_id: int | None = None,
     details: dict[str, Any] | None = None,
     failure: bool = False,
+    last: bool = False,
 ) -> None:
     """Record ``event`` in the current transaction (see the module docstring).
 
     :param account: the account key (E.164 phone or email); stored masked.
     :param failure: keep the row even when the use case rolls back.
+    :param last: this row is the use case's last write, after it committed the rest
+        (:data:`lingo.database.ALONE`: on MySQL no transaction of its own).
     """
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
@@ -94,7 +99,7 @@ def record(
         "actor_id": actor_id,
         "details": details or {},
     }
-    db.session.execute(_INSERT, row)
+    db.session.execute(_INSERT_LAST if last else _INSERT, row)
     failures = _FAILURES.get()
     if failure and failures is not None:
         failures.append(row)

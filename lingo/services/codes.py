@@ -217,7 +217,8 @@ def send(
             failure=True,
         )
         raise
-    audit.record("code.sent", now=now, account=account.key, details={"purpose": purpose})
+    # _send committed the code and the limits: the event is the last write, on its own.
+    audit.record("code.sent", now=now, account=account.key, details={"purpose": purpose}, last=True)
     return code
 
 
