@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run lint test deploy-test bench clean
+.PHONY: install run lint test deploy-test bench bench-scale clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ $(VENV)/.bench-installed: $(VENV)/.installed setup.cfg
 ## on 127.0.0.1 (own database and keys, removed afterwards). Not part of `make test`.
 bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## The same cases on a database filled through SQL to 1M users, 3M sessions (6M tokens),
+## 1M codes and 1M counters, against the small one, and EXPLAIN of every statement
+## (bench/scale.py, ~10 min). Own database and keys, removed afterwards. Not part of `make test`.
+bench-scale: install
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info
