@@ -11,10 +11,10 @@ authenticated-read load as lingo's ``GET /api/personal/info``.
 - :func:`hash_only`: reads the body and verifies the password against the
   seeded user's argon2id hash (read once at start). HTTP + argon2, nothing else.
 - :func:`bare_sign_in`: the round trips a sign-in needs, with no framework:
-  one Redis counter (the per-IP login limit), the pool's ping, the user
-  SELECT (with the lock-out counter joined on), the verify, the session,
+  one Redis counter (the per-IP login limit), the user
+  SELECT (with the lock-out counter joined on), the verify, BEGIN, the session,
   token and audit INSERTs and the COMMIT, on one raw PyMySQL connection per
-  worker. It writes rows shaped like lingo's (``sessions``,
+  worker set up as lingo's (autocommit, a ping only after an idle spell). It writes rows shaped like lingo's (``sessions``,
   ``session_tokens``, ``audit_events``) into the bench's own database.
 - :func:`bare_isregister`, :func:`bare_send_code`, :func:`bare_feedback_page`:
   the peers of lingo's ``v4_isregister``, ``send_code`` and ``feedback_page``
@@ -146,18 +146,17 @@ def bare_sign_in(environ: dict[str, Any], start_response: StartResponse) -> Iter
     """
     if environ["REQUEST_METHOD"] == "GET":
         return _ok(start_response, {})
-    if "db" not in _state:  # one connection per worker, opened after the fork
-        _state["db"] = _connect()
+    if "redis" not in _state:  # one client per worker, opened after the fork
         _state["redis"] = redis.Redis.from_url(os.environ["LINGO_RATELIMIT_STORAGE_URI"])
     body = _body(environ)
     _state["redis"].pipeline(transaction=False).incr(_LIMIT_KEY).expire(_LIMIT_KEY, 60).execute()
-    conn = _state["db"]
-    conn.ping(reconnect=True)
+    conn = _worker_db()  # lingo's connection set-up: autocommit, a ping only after idling
     with conn.cursor() as cur:
         e164 = "+86" + body["phone"]
         cur.execute(_USER, ("pw-lock:" + e164, e164))
         user_id, _active, stored, _phone, _username, _deleting, _lock_start, _lock_count = cur.fetchone()
         _HASHER.verify(stored, body["password"])
+        conn.begin()  # as lingo: the read outside, BEGIN before the first write
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         expires = now + timedelta(days=30)
         cur.execute(_SESSION, (user_id, "modern", "127.0.0.1", environ.get("HTTP_USER_AGENT", "")[:255], now, expires))
@@ -168,6 +167,7 @@ def bare_sign_in(environ: dict[str, Any], start_response: StartResponse) -> Iter
         cur.execute(_AUDIT, (now, user_id, "127.0.0.1", secrets.token_hex(16),
                              '{"method": "password", "session_id": %d, "new_user": false}' % session_id))
     conn.commit()
+    _done_with_db()
     return _ok(start_response, {"access_token": access, "token_type": "bearer",
                                 "refresh_token": refresh, "is_new_user": False})
 
