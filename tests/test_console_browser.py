@@ -24,9 +24,12 @@ import pytest
 from helpers.devices import Person, everywhere, own_id, works
 from helpers.staff import MANAGER_PASSWORD, MANAGER_PHONE, data
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from deploy.ports import free_port
+from lingo.extensions import db
+from lingo.models import PushMessage
 
 CHROMIUM = os.environ.get("LINGO_CHROMIUM", "/usr/bin/chromium")
 MANAGER_E164 = "+86" + MANAGER_PHONE
@@ -222,6 +225,38 @@ def test_send_a_push_and_the_user_sees_it(manager, staff, page, outbox, tmp_path
     log = data(staff.api("GET", "/api/push/log", alice))
     assert log["total"] == 1 and log["data"][0]["push_title"] == "系统维护"
     assert data(staff.api("GET", "/api/push/log", bob))["total"] == 0
+
+
+def test_a_push_on_its_way_shows_progress_and_cannot_be_sent_twice(manager, staff, page, outbox, tmp_path):
+    # The POST is held back while the page is checked (as a slow push sender would hold
+    # it), then let through: one push, sent.
+    sign_in(page, outbox)
+    page.get_by_role("link", name="推送", exact=True).click()
+    page.get_by_label("标题").fill("系统维护")
+    page.get_by_label("内容").fill("今晚 22:00 起维护一小时。")
+    held: list[Any] = []
+    page.route("**/admin/pushes", lambda route: held.append(route) if route.request.method == "POST"
+               else route.continue_())
+    # Clicked and read from the page itself: Playwright's own click and expect would wait for
+    # the held navigation to finish.
+    state = page.evaluate("""async () => {
+        const button = document.querySelector('button[data-busy]');
+        button.click();
+        await new Promise((done) => setTimeout(done, 100));
+        const form = button.form;
+        return {text: button.textContent, disabled: button.disabled, busy: form.getAttribute('aria-busy'),
+                preview: form.querySelector('button[name=preview]').disabled};
+    }""")
+    assert state == {"text": "正在发送…", "disabled": True, "busy": "true", "preview": True}
+    assert len(held) == 1
+    with staff.app.app_context():
+        assert db.session.execute(select(func.count()).select_from(PushMessage)).scalar_one() == 0
+    held[0].continue_()
+    flash(page, "已发送。")
+    shot(page, tmp_path, "push-sent")
+    page.unroute("**/admin/pushes")
+    with staff.app.app_context():
+        assert db.session.execute(select(func.count()).select_from(PushMessage)).scalar_one() == 1
 
 
 def test_audit_log_page(manager, staff, page, outbox, tmp_path):
