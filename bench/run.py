@@ -500,6 +500,19 @@ def _figures(parts: list[dict[str, Any]], result: Result) -> Result:
     return result
 
 
+def alternate(tool: str, one: tuple[int, Case, str], other: tuple[int, Case, str], args: argparse.Namespace,
+              base: int, rounds: int = PAIR_ROUNDS) -> tuple[Result, Result]:
+    """The same load (``args.seconds`` each) alternating between two servers, each given as
+    ``(port, case, token)``, in ``rounds`` slices each, so both see the same machine; both
+    sides' figures. ``{phone}`` bodies use ``base`` + 10M… (``one``) and + 15M… (``other``)."""
+    parts: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    for n in range(rounds):
+        for side, (port, case, token) in enumerate((one, other)):
+            parts[side].append(drive(tool, port, case, token, args.seconds / rounds, args.connections,
+                                     base + 10_000_000 + side * 5_000_000 + n * 1_000_000))
+    return _figures(parts[0], Result(one[1])), _figures(parts[1], Result(other[1]))
+
+
 def run_pairs(tool: str, port: int, env: dict[str, str], results: list[Result], seeded: dict[str, Any],
               args: argparse.Namespace, tmp: Path) -> list[Result]:
     """Measure each case that has a peer side by side with it: both gunicorns up, the same
@@ -524,17 +537,10 @@ def run_pairs(tool: str, port: int, env: dict[str, str], results: list[Result], 
                 raise RuntimeError(f"{peer.name} probe answered {status}: {text[:200]!r}")
             base = 10_000_000 * (2 * (len(CASES) + len(REFERENCES) + index))
             drive(tool, peer_port, peer, seeded[peer.token_key], args.warmup, args.connections, base)
-            mine, theirs = [], []
-            for n in range(PAIR_ROUNDS):
-                share = args.seconds / PAIR_ROUNDS
-                mine.append(drive(tool, port, case, seeded[case.token_key], share, args.connections,
-                                  base + 10_000_000 + n * 1_000_000))
-                theirs.append(drive(tool, peer_port, peer, seeded[peer.token_key], share, args.connections,
-                                    base + 15_000_000 + n * 1_000_000))
+            side, other = alternate(tool, (port, case, seeded[case.token_key]),
+                                    (peer_port, peer, seeded[peer.token_key]), args, base)
         finally:
             stop(proc)
-        side = _figures(mine, Result(case))
-        other = _figures(theirs, Result(peer))
         result.peer_ratio = side.rps / other.rps if other.rps else None
         result.errors += side.errors
         result.note = (result.note + f" side by side: {side.rps:.1f}/s vs {peer.name} {other.rps:.1f}/s").strip()
