@@ -50,8 +50,8 @@ bench: install $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## The same cases on a database filled through SQL to 1M users, 3M sessions (6M tokens),
-## 1M codes and 1M counters, against the small one, and EXPLAIN of every statement
-## (bench/scale.py, ~10 min). Own database and keys, removed afterwards. Not part of `make test`.
+## 1M codes and 1M counters, side by side with the small one, and EXPLAIN of every statement
+## (bench/scale.py, about 6 min on 2 cores). Own databases and keys, removed afterwards. Not part of `make test`.
 bench-scale: install
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 

@@ -88,7 +88,8 @@ def configure(app: Flask) -> None:
     """Set ``SQLALCHEMY_DATABASE_URI`` and the engine options from ``DATABASE_URL``.
 
     No URL means SQLite in the instance folder. MySQL gets READ COMMITTED,
-    pre-ping, recycling and the converters above; every engine hides
+    the driver's autocommit (transactions begin at the first write, see the
+    module doc), recycling and the converters above; every engine hides
     statement parameters from error messages.
     """
     url = app.config.get("DATABASE_URL")
