@@ -14,8 +14,9 @@ authenticated-read load as lingo's ``GET /api/personal/info``.
   one Redis counter (the per-IP login limit), the user
   SELECT (with the lock-out counter joined on), the verify, BEGIN, the session,
   token and audit INSERTs and the COMMIT, on one raw PyMySQL connection per
-  worker set up as lingo's (autocommit, a ping only after an idle spell). It writes rows shaped like lingo's (``sessions``,
-  ``session_tokens``, ``audit_events``) into the bench's own database.
+  worker set up as lingo's (autocommit, a ping only after an idle spell). It
+  writes rows shaped like lingo's (``sessions``, ``session_tokens``,
+  ``audit_events``) into the bench's own database.
 - :func:`bare_isregister`, :func:`bare_send_code`, :func:`bare_feedback_page`:
   the peers of lingo's ``v4_isregister``, ``send_code`` and ``feedback_page``
   (measured side by side with them, for information): the same request, the
@@ -63,8 +64,9 @@ import re
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -157,7 +159,7 @@ def bare_sign_in(environ: dict[str, Any], start_response: StartResponse) -> Iter
         user_id, _active, stored, _phone, _username, _deleting, _lock_start, _lock_count = cur.fetchone()
         _HASHER.verify(stored, body["password"])
         conn.begin()  # as lingo: the read outside, BEGIN before the first write
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         expires = now + timedelta(days=30)
         cur.execute(_SESSION, (user_id, "modern", "127.0.0.1", environ.get("HTTP_USER_AGENT", "")[:255], now, expires))
         session_id = cur.lastrowid
@@ -165,7 +167,7 @@ def bare_sign_in(environ: dict[str, Any], start_response: StartResponse) -> Iter
         cur.execute(_TOKENS, (session_id, hashlib.sha256(access.encode()).hexdigest(), expires, now,
                               session_id, hashlib.sha256(refresh.encode()).hexdigest(), expires, now))
         cur.execute(_AUDIT, (now, user_id, "127.0.0.1", secrets.token_hex(16),
-                             '{"method": "password", "session_id": %d, "new_user": false}' % session_id))
+                             f'{{"method": "password", "session_id": {session_id}, "new_user": false}}'))
     conn.commit()
     _done_with_db()
     return _ok(start_response, {"access_token": access, "token_type": "bearer",

@@ -165,8 +165,8 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-        mem_kib = int(next(l for l in Path("/proc/meminfo").read_text().splitlines()
-                           if l.startswith("MemTotal")).split()[1])
+        mem_kib = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                           if line.startswith("MemTotal")).split()[1])
         ram = f"{mem_kib / 1024 / 1024:.0f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         ram = "unknown RAM"
@@ -420,7 +420,7 @@ def run_case(tool: str, port: int, case: Case, seeded: dict[str, Any], args: arg
     """
     result = Result(case)
     status, text = fetch(port, case, seeded)
-    if status == 404 and b"no_such_path" in text or status == 404 and b"10002" in text:
+    if status == 404 and (b"no_such_path" in text or b"10002" in text):
         result.note = "route missing (404): pending"
         return result
     if not 200 <= status < 300 or f'"code":{case.expect}'.encode() not in text.replace(b" ", b""):
@@ -615,23 +615,34 @@ def report(results: list[Result], seeded: dict[str, Any], workers: int, header: 
           "vs peer: req/s over the peer's, alternating slices side by side.")
 
 
-def main() -> int:
-    """Set up, measure every case, report, clean up. Returns the exit status."""
-    parser = argparse.ArgumentParser(description="lingo benchmark (issues 7 and 18)")
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options ``make bench`` and ``make bench-scale`` share (each adds its own)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--slice", type=float, default=4.0, help="seconds of ceiling after each case")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--cases", default="", help="comma-separated case names (the ceiling always runs)")
-    parser.add_argument("--no-references", dest="references", action="store_false",
-                        help="skip ref_hash_only (for information; the peers of the cases always run)")
     parser.add_argument("--python-loadgen", action="store_true", help="use bench/loadgen.py even if wrk exists")
     parser.add_argument("--mysql", default=os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
-    args = parser.parse_args()
+    return parser
+
+
+def chosen(args: argparse.Namespace) -> list[Case]:
+    """The cases ``--cases`` names, the ceiling always first (all when it names none)."""
     wanted = {c.strip() for c in args.cases.split(",") if c.strip()}
-    cases = [c for c in CASES if c.target is None or not wanted or c.name in wanted]
+    return [c for c in CASES if c is CASES[0] or not wanted or c.name in wanted]
+
+
+def main() -> int:
+    """Set up, measure every case, report, clean up. Returns the exit status."""
+    parser = arguments("lingo benchmark (issues 7 and 18)")
+    parser.add_argument("--slice", type=float, default=4.0, help="seconds of ceiling after each case")
+    parser.add_argument("--no-references", dest="references", action="store_false",
+                        help="skip ref_hash_only (for information; the peers of the cases always run)")
+    args = parser.parse_args()
+    cases = chosen(args)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tool = load_tool(args.python_loadgen)

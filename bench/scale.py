@@ -49,6 +49,8 @@ from run import (
     Result,
     alternate,
     app_env,
+    arguments,
+    chosen,
     clear_redis,
     drive,
     fetch,
@@ -568,20 +570,11 @@ def compare(pairs: list[tuple[Result, Result]]) -> bool:
 
 def main() -> int:
     """Set up both databases, fill one, measure them side by side, EXPLAIN, report, clean up. The exit status."""
-    parser = argparse.ArgumentParser(description="lingo benchmark at scale (issue 18, Growth)")
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 10)))
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--cases", default="", help="comma-separated case names (the ceiling always runs)")
+    parser = arguments("lingo benchmark at scale (issue 18, Growth)")
     parser.add_argument("--fraction", type=float, default=1.0,
                         help="fill this share of the issue's row counts (1 = 1M users, 3M sessions …)")
-    parser.add_argument("--python-loadgen", action="store_true", help="use bench/loadgen.py even if wrk exists")
-    parser.add_argument("--mysql", default=os.environ.get("BENCH_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"))
-    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
-    wanted = {c.strip() for c in args.cases.split(",") if c.strip()}
-    cases = [c for c in CASES if c.target is None or not wanted or c.name in wanted]
+    cases = chosen(args)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
