@@ -210,6 +210,38 @@ def test_v4_isregister_sends_only_its_selects(app, client, wire):
     assert wire.pings() == 0, wire.packets
 
 
+# 2b. The feedback page: the token look-up and the page, nothing else ---------------------------
+
+@pytest.mark.mysql_only
+def test_feedback_page_sends_two_queries_and_nothing_else(app, client, modern, wire):
+    headers = sign_in(client, modern)
+    with wire.recording():
+        response = client.get("/api/feedback?page_no=1&page_size=20", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    queries = wire.queries()
+    assert [verb(sql) for sql in queries] == ["SELECT", "SELECT"], queries  # the caller, then the page
+    assert "feedbacks" in queries[1], queries
+    assert [command for command, _ in wire.packets] == [COMMAND.COM_QUERY] * 2, wire.packets
+
+
+# 2c. A password sign-in: its read outside, then one transaction ---------------------------------
+
+@pytest.mark.mysql_only
+def test_password_sign_in_reads_then_writes_in_one_transaction(app, client, modern, wire):
+    modern.tokens(PHONE)
+    set_password = {"phone": PHONE, "code": modern.code(PHONE), "new_password": "correct-horse-1"}
+    assert client.post("/api/auth/set_password_by_code", json=set_password).status_code == 200
+    with wire.recording():
+        response = client.post("/api/auth/phone_login", json={"phone": PHONE, "password": "correct-horse-1"})
+    assert response.status_code == 200, response.get_json()
+    queries = wire.queries()
+    # The user (with its lock-out counter) read outside, then the session, its tokens and the
+    # audit row in one transaction: six round trips, the same as ref_bare_sign_in sends.
+    assert [verb(sql) for sql in queries] == ["SELECT", "BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"], queries
+    assert [sql.split()[2] for sql in queries[2:5]] == ["sessions", "session_tokens", "audit_events"], queries
+    assert wire.pings() == 0, wire.packets
+
+
 # 3. A write: BEGIN before the first write, COMMIT before the provider is called; the
 #    code.sent event, the use case's last write, on its own -------------------------------------
 
