@@ -26,15 +26,14 @@ _users = cast(Table, User.__table__)
 LOCK_USER = select(_users.c.id).where(_users.c.id == bindparam("user_id")).with_for_update()
 #: How many feedback items the user ``:user_id`` has.
 FEEDBACK_COUNT = select(func.count(_feedbacks.c.id)).where(_feedbacks.c.user_id == bindparam("user_id"))
-#: The columns of a feedback the platform shows (:func:`lingo.web.records.feedback`).
+#: The columns of a feedback the platform shows (:func:`lingo.web.records.feedback`), no more:
+#: the MySQL driver decodes every column's description of every page.
 FEEDBACK_FIELDS = (
     "id", "app_id", "created_at", "updated_at", "feedback_content", "feedback_status",
     "feedback_category_id", "contact_phone", "user_id",
 )  # fmt: skip
 #: The feedback of the user ``:user_id``, newest first, as rows of those columns (no ORM objects).
 OWN_FEEDBACK: Listing[Any] = Listing(
-    # The columns the platform's feedback object shows (lingo.web.records.feedback), no more:
-    # the MySQL driver decodes every column's description of every page.
     select(*(_feedbacks.c[name] for name in FEEDBACK_FIELDS))
     .where(_feedbacks.c.user_id == bindparam("user_id"))
     .order_by(_feedbacks.c.id.desc())
@@ -124,8 +123,8 @@ def file_feedback(
 def own_page(user_id: int, request: PageRequest) -> Page[Any]:
     """A page of the user's own feedback, newest first.
 
-    Each item is a row of the ``feedbacks`` table's columns (attributes named
-    as on :class:`~lingo.models.Feedback`), not an ORM object.
+    Each item is a row of :data:`FEEDBACK_FIELDS` (attributes named as on
+    :class:`~lingo.models.Feedback`), not an ORM object.
     """
     return pages.fetch(OWN_FEEDBACK, request, {"user_id": user_id})
 

@@ -52,9 +52,10 @@ def current_user() -> User:
 
 
 def current_profile() -> Row[Any]:
-    """The caller's user as a read-only row (every column but the secrets), for routes
-    that show it and change nothing: the same checks as :func:`current_user`, in one
-    Core query with no ORM object to build.
+    """The caller's user as a read-only row of
+    :data:`~lingo.services.sessions.PROFILE_COLUMNS`, for routes that show it and
+    change nothing: the same checks as :func:`current_user`, in one Core query with
+    no ORM object to build.
 
     :raises lingo.errors.DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED``.
     """
