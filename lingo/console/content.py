@@ -33,10 +33,10 @@ class Kind:
     model: type
     fields: tuple[tuple[str, str, int, bool], ...]  # (field, label, max length, multi-line)
 
-    def schema(self) -> Schema:
+    def schema(self) -> type[Schema]:
         from ..dialects.admin import schemas
 
-        return schemas.FaqSchema() if self.model is Faq else schemas.CategorySchema()
+        return schemas.FaqSchema if self.model is Faq else schemas.CategorySchema
 
     def page(self, request: PageRequest) -> Page[Any]:
         return content.faq_page(request) if self.model is Faq else content.category_page(request)

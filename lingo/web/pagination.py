@@ -26,17 +26,13 @@ class PageSchema(BaseSchema):
     page_size = QueryInt(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
-#: Built once: a schema holds no per-load state, and building one per request costs more than loading.
-_PAGE_SCHEMA = PageSchema()
-
-
 def page_request() -> PageRequest:
     """The page the query string asks for (``page_no`` and ``page_size``).
 
     :raises lingo.errors.DomainError: ``INVALID_INPUT`` when not integers or out of range.
     """
     raw = {name: request.args[name] for name in ("page_no", "page_size") if name in request.args}
-    args = load(_PAGE_SCHEMA, raw, loc="query")
+    args = load(PageSchema, raw, loc="query")
     return PageRequest(number=args["page_no"], size=args["page_size"])
 
 

@@ -7,6 +7,7 @@ Validation failures become ``INVALID_INPUT`` with FastAPI-style details
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 from flask import request
@@ -155,13 +156,22 @@ def check_text(data: Any, loc: list[str | int]) -> None:
         raise DomainError(Error.INVALID_INPUT, msg, details=[{"loc": loc, "msg": msg, "type": "string_unicode"}])
 
 
-def load(schema: Schema, data: dict[str, Any], loc: str = "body") -> dict[str, Any]:
-    """Validate ``data`` with ``schema``.
+@cache
+def _instance(schema: type[Schema]) -> Schema:
+    """The one instance of ``schema``: a schema holds no per-load state, and building one
+    per request costs more than the load itself (about 4 % of a v4 ``isregister``)."""
+    return schema()
+
+
+def load(schema: type[Schema], data: dict[str, Any], loc: str = "body", *, partial: bool = False) -> dict[str, Any]:
+    """Validate ``data`` with (the one instance of) the schema class ``schema``.
+
+    ``partial`` allows required fields to be missing (an update of some fields).
 
     :raises DomainError: ``INVALID_INPUT`` listing every bad field.
     """
     try:
-        return schema.load(data)
+        return _instance(schema).load(data, partial=partial)
     except ValidationError as exc:
         details: list[dict[str, Any]] = []
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}

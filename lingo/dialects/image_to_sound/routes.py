@@ -23,7 +23,7 @@ def _tokens(issued: sessions.Issued, policy: sessions.TokenPolicy) -> Response:
 @bp.post("/login")
 def login() -> Response:
     """``POST /image-to-sound/api/login {mobile, rawCode}``: code sign-in, registering if new."""
-    args = load(schemas.LoginSchema(), json_body())
+    args = load(schemas.LoginSchema, json_body())
     policy = DIALECT.token_policy()
     sign_in = accounts.login_with_code(args["mobile"], args["rawCode"], policy, ip=client_ip(), now=clock.now())
     return _tokens(sign_in.tokens, policy)
@@ -32,6 +32,6 @@ def login() -> Response:
 @bp.post("/refresh")
 def refresh() -> Response:
     """``POST /image-to-sound/api/refresh {refreshToken}``: rotate; a reused token revokes the session."""
-    args = load(schemas.RefreshSchema(), json_body())
+    args = load(schemas.RefreshSchema, json_body())
     policy = DIALECT.token_policy()
     return _tokens(sessions.rotate(args["refreshToken"], policy, now=clock.now()), policy)

@@ -54,7 +54,7 @@ def _account_data(sign_in: SignIn, change_device: bool, *, enterprise_id_as_text
 @limits.registration_lookup
 def sendsms(mobile: str) -> Response:
     """Send a code: ``expect=0`` (default) for registration, ``expect=1`` for the reset."""
-    args = load(schemas.SendSmsSchema(), {**schemas.params(), "mobile": mobile})
+    args = load(schemas.SendSmsSchema, {**schemas.params(), "mobile": mobile})
     require_captcha(DIALECT.name, args["captcha"])
     legacy.send_code_expecting(
         args["mobile"],
@@ -70,7 +70,7 @@ def sendsms(mobile: str) -> Response:
 @limits.registration_lookup
 def isregister(phone: str) -> Response:
     """code 200 when the phone is as ``expect`` says (0: unregistered, 1: registered), else -1."""
-    args = load(schemas.IsRegisterSchema(), {**schemas.params(), "phone": phone})
+    args = load(schemas.IsRegisterSchema, {**schemas.params(), "phone": phone})
     registered = args["expect"] == schemas.EXPECT_REGISTERED
     legacy.check_expectation(args["phone"], registered=registered)
     return ok("", "手机号已经被注册" if registered else "手机号未注册")
@@ -80,7 +80,7 @@ def isregister(phone: str) -> Response:
 @limits.registration_lookup
 def register() -> Response:
     """Register with an ``expect=0`` code and sign in; a wrong code answers -2."""
-    args = load(schemas.RegisterSchema(), schemas.params())
+    args = load(schemas.RegisterSchema, schemas.params())
     sign_in = legacy.register_on_device(
         args["phone"],
         args["code"],
@@ -98,7 +98,7 @@ def register() -> Response:
 @limits.password_login
 def login() -> Response:
     """Password sign-in; reports ``change_device`` and the enterprise records."""
-    args = load(schemas.LoginSchema(), schemas.params())
+    args = load(schemas.LoginSchema, schemas.params())
     sign_in, changed = legacy.login_on_device(
         args["phone"],
         args["password"],
@@ -114,7 +114,7 @@ def login() -> Response:
 @limits.registration_lookup
 def verify_code() -> Response:
     """Reset step 1: consume an ``expect=1`` code; grants one ``forget_password`` from this IP."""
-    args = load(schemas.VerifyCodeSchema(), schemas.params())
+    args = load(schemas.VerifyCodeSchema, schemas.params())
     resets.grant_reset(args["phone"], args["code"], ip=client_ip(), now=clock.now())
     return ok("", "验证码正确")
 
@@ -123,6 +123,6 @@ def verify_code() -> Response:
 @limits.registration_lookup
 def forget_password() -> Response:
     """Reset step 2: within 10 minutes of step 1, same IP, once; every session is revoked."""
-    args = load(schemas.ForgetPasswordSchema(), schemas.params())
+    args = load(schemas.ForgetPasswordSchema, schemas.params())
     resets.reset_with_grant(args["phone"], args["password"], ip=client_ip(), now=clock.now())
     return ok("", "修改成功")

@@ -21,7 +21,7 @@ def audit_list() -> Response:
     args = request.args.to_dict(flat=True)
     check_text(args, ["query"])
     filters = load(
-        schemas.AuditFilterSchema(), {k: v for k, v in args.items() if k not in ("page_no", "page_size")}, loc="query"
+        schemas.AuditFilterSchema, {k: v for k, v in args.items() if k not in ("page_no", "page_size")}, loc="query"
     )
     found = audit.page(pagination.page_request(), **filters)
     return ok(pagination.render(found, audit.as_dict))

@@ -38,11 +38,11 @@ def user_record(user: User) -> dict[str, Any]:
     }
 
 
-def _body(schema: Schema) -> dict[str, Any]:
-    return load(schema, json_body())
+def _body(schema: type[Schema], *, partial: bool = False) -> dict[str, Any]:
+    return load(schema, json_body(), partial=partial)
 
 
-def _query(schema: Schema) -> dict[str, Any]:
+def _query(schema: type[Schema]) -> dict[str, Any]:
     args = request.args.to_dict(flat=True)
     check_text(args, ["query"])
     return load(schema, args, loc="query")
@@ -61,7 +61,7 @@ def _crud(
         return ok(pagination.render(page(pagination.page_request()), render))
 
     def make() -> Response:
-        args = _body(schema())
+        args = _body(schema)
         return ok(render(content.create_record(model, args, now=clock.now(), actor_id=guard.current_user_id())))
 
     def read(raw_id: str) -> Response:
@@ -69,7 +69,7 @@ def _crud(
 
     def change(raw_id: str) -> Response:
         target = record_id(raw_id)
-        changes = _body(schema(partial=True))
+        changes = _body(schema, partial=True)
         manager = guard.current_user_id()
         return ok(render(content.update_record(model, target, changes, now=clock.now(), actor_id=manager)))
 
@@ -92,14 +92,14 @@ _crud("feedback_categories", FeedbackCategory, schemas.CategorySchema, content.c
 @bp.get("/feedbacks")
 def feedback_list() -> Response:
     """``GET /api/admin/feedbacks?status&category_id&user_id&page_no&page_size``: everyone's feedback, newest first."""
-    filters = _query(schemas.FeedbackFilterSchema())
+    filters = _query(schemas.FeedbackFilterSchema)
     return ok(pagination.render(feedback.page(pagination.page_request(), **filters), records.feedback))
 
 
 @bp.post("/feedbacks/<raw_id>/reply")
 def feedback_reply(raw_id: str) -> Response:
     """``POST /api/admin/feedbacks/{id}/reply {reply_content}``: the reply; the feedback becomes status 1."""
-    args = _body(schemas.ReplySchema())
+    args = _body(schemas.ReplySchema)
     answer = feedback.reply(record_id(raw_id), guard.current_user().id, args["reply_content"], now=clock.now())
     return ok(records.reply(answer))
 
@@ -116,7 +116,7 @@ def push_send() -> Response:
 
     ``push_status`` in the answer is 1 (sent) or 2 (the sender failed).
     """
-    args = _body(schemas.PushSchema())
+    args = _body(schemas.PushSchema)
     push = pushes.send(
         guard.current_user().id, args["title"], args["body"], args["user_ids"], now=clock.now(), sender=push_sender()
     )
@@ -126,7 +126,7 @@ def push_send() -> Response:
 @bp.get("/users")
 def user_list() -> Response:
     """``GET /api/admin/users?q&page_no&page_size``: users, newest first; ``q`` matches phone, email or nickname."""
-    search = _query(schemas.UserSearchSchema())["q"]
+    search = _query(schemas.UserSearchSchema)["q"]
     return ok(pagination.render(managers.users_page(search, pagination.page_request()), user_record))
 
 
@@ -142,6 +142,6 @@ def user_active(raw_id: str) -> Response:
 
     Disabling revokes every session of the user: their tokens stop working at once.
     """
-    args = _body(schemas.ActiveSchema())
+    args = _body(schemas.ActiveSchema)
     user = managers.manage_user(guard.current_user(), record_id(raw_id), active=args["is_active"], now=clock.now())
     return ok(user_record(user))

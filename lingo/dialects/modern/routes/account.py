@@ -44,7 +44,7 @@ def delete_account() -> Response:
     Counts against ``LOGIN_RATE_LIMIT`` like a password sign-in.
     """
     user = guard.current_user()
-    args = load(schemas.DeleteAccountSchema(), json_body())
+    args = load(schemas.DeleteAccountSchema, json_body())
     deletion = lifecycle.request_deletion(
         user, code=args["code"], password=args["password"], ip=client_ip(), now=clock.now()
     )
@@ -58,6 +58,6 @@ def cancel_deletion() -> Response:
     ``cancelled`` is ``false`` when no deletion was pending (nothing changes); an
     unregistered phone is ``invalid_code``, as a wrong code is.
     """
-    args = load(schemas.CancelDeletionSchema(), json_body())
+    args = load(schemas.CancelDeletionSchema, json_body())
     cancelled = lifecycle.cancel_deletion(args["phone"], args["code"], ip=client_ip(), now=clock.now())
     return ok({"cancelled": cancelled})

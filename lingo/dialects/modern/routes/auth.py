@@ -33,7 +33,7 @@ def send_code(body: dict[str, Any]) -> Response:
     platform dialect). ``code`` is ``""`` unless ``RETURN_CODE`` is on. With
     modern in ``CAPTCHA_DIALECTS``, ``captcha`` must pass before anything is sent.
     """
-    args = load(schemas.SendCodeSchema(), body)
+    args = load(schemas.SendCodeSchema, body)
     require_captcha(DIALECT.name, args["captcha"])
     code = codes.send(args["phone"], ip=client_ip(), now=clock.now(), sender=sms_sender())
     cfg = current_app.config
@@ -57,7 +57,7 @@ def phone_login() -> Response:
 
     At most ``LOGIN_RATE_LIMIT`` attempts per client IP (429 ``rate_limited``).
     """
-    args = load(schemas.PhoneLoginSchema(), json_body())
+    args = load(schemas.PhoneLoginSchema, json_body())
     sign_in = accounts.login_with_password(
         args["phone"], args["password"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
@@ -67,7 +67,7 @@ def phone_login() -> Response:
 @bp.post("/phone_code_login")
 def phone_code_login() -> Response:
     """``POST /api/auth/phone_code_login {phone, code}``: sign in, registering if new."""
-    args = load(schemas.PhoneCodeSchema(), json_body())
+    args = load(schemas.PhoneCodeSchema, json_body())
     sign_in = accounts.login_with_code(
         args["phone"], args["code"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
@@ -81,7 +81,7 @@ def set_password_by_code() -> Response:
 
     Every session of the user is revoked.
     """
-    args = load(schemas.SetPasswordSchema(), json_body())
+    args = load(schemas.SetPasswordSchema, json_body())
     accounts.reset_password_with_code(
         args["phone"], args["code"], args["new_password"], ip=client_ip(), now=clock.now()
     )
@@ -91,7 +91,7 @@ def set_password_by_code() -> Response:
 @bp.post("/refresh")
 def refresh() -> Response:
     """``POST /api/auth/refresh {refresh_token}``: rotate; a reused token revokes the session."""
-    args = load(schemas.RefreshSchema(), json_body())
+    args = load(schemas.RefreshSchema, json_body())
     issued = sessions.rotate(args["refresh_token"], DIALECT.token_policy(), now=clock.now())
     return ok({"access_token": issued.access_token, "token_type": "bearer", "refresh_token": issued.refresh_token})
 

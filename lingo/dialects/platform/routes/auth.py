@@ -42,7 +42,7 @@ def send_code(body: dict[str, Any]) -> Response:
     Reached through :mod:`lingo.dialects.shared` (the path is shared with modern).
     With platform in ``CAPTCHA_DIALECTS``, ``captcha`` must pass before anything is sent.
     """
-    args = load(schemas.SendCodeSchema(), body)
+    args = load(schemas.SendCodeSchema, body)
     account = args["account"]
     require_captcha(DIALECT.name, args["captcha"])
     codes.send(account, ip=client_ip(), now=clock.now(), sender=_sender_for(account))
@@ -55,7 +55,7 @@ def check_code() -> Response:
 
     Checks without consuming the code; a wrong code still counts as an attempt.
     """
-    args = load(schemas.CodeSchema(), json_body())
+    args = load(schemas.CodeSchema, json_body())
     codes.check(args["account"], args["code"], use=codes.REGISTER, ip=client_ip(), now=clock.now())
     return ok({})
 
@@ -64,7 +64,7 @@ def check_code() -> Response:
 @limits.registration_lookup
 def register() -> Response:
     """``POST /api/auth/register {area?, account, code, password}`` → tokens."""
-    args = load(schemas.RegisterSchema(), json_body())
+    args = load(schemas.RegisterSchema, json_body())
     sign_in = accounts.register_and_sign_in(
         args["account"], args["code"], args["password"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
@@ -75,7 +75,7 @@ def register() -> Response:
 @limits.password_login
 def access_token() -> Response:
     """``POST /api/auth/access_token {area?, account, password}`` → tokens (password sign-in)."""
-    args = load(schemas.PasswordLoginSchema(), json_body())
+    args = load(schemas.PasswordLoginSchema, json_body())
     sign_in = accounts.login_with_password(
         args["account"], args["password"], DIALECT.token_policy(), ip=client_ip(), now=clock.now()
     )
@@ -88,7 +88,7 @@ def refresh_token() -> Response:
 
     The old pair dies; presenting a rotated refresh token again revokes the session.
     """
-    args = load(schemas.RefreshSchema(), json_body())
+    args = load(schemas.RefreshSchema, json_body())
     issued = sessions.rotate(args["refresh_token"], DIALECT.token_policy(), now=clock.now())
     return ok(token_data(issued))
 

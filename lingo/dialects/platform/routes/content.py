@@ -42,7 +42,7 @@ def feedback_file() -> Response:
     A user has at most ``FEEDBACK_PER_USER_MAX`` feedback items; past it, 10003 (403).
     """
     user_id = guard.current_user_id()
-    args = load(FeedbackSchema(), json_body())
+    args = load(FeedbackSchema, json_body())
     filed = feedback.file_feedback(
         user_id,
         args["feedback_content"],

@@ -57,5 +57,5 @@ def put_info() -> Response:
     Any bad field → 10005 and nothing is saved; unknown fields are ignored.
     """
     user = guard.current_user()
-    changes = load(schemas.ProfileSchema(), json_body())
+    changes = load(schemas.ProfileSchema, json_body())
     return ok(user_data(profiles.update_profile(user, changes, now=clock.now())))

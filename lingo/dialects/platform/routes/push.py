@@ -21,7 +21,7 @@ def push_bind() -> Response:
     A user has at most ``PUSH_BINDINGS_PER_USER_MAX`` bound devices; one more is 10003 (403).
     """
     user_id = guard.current_user_id()
-    args = load(BindSchema(), json_body())
+    args = load(BindSchema, json_body())
     binding = pushes.bind(user_id, args["client_id"], args["client_type"], now=clock.now())
     return ok(records.binding(binding))
 
@@ -37,7 +37,7 @@ def push_switch_get(client_id: str) -> Response:
 def push_switch_put(client_id: str) -> Response:
     """``PUT /api/push/switch/{client_id} {switch}``: turn pushes on or off for that device."""
     user_id = guard.current_user_id()
-    args = load(SwitchSchema(), json_body())
+    args = load(SwitchSchema, json_body())
     pushes.set_switch(user_id, client_id, args["switch"], now=clock.now())
     return ok()
 
@@ -73,7 +73,7 @@ def push_log_delete() -> Response:
     user_id = guard.current_user_id()
     body = json_body()
     if "ids" in body:
-        ids = load(HideSchema(), body)["ids"]
+        ids = load(HideSchema, body)["ids"]
     elif "ids" in request.args or "ids[]" in request.args:
         ids = id_list(request.args.getlist("ids") + request.args.getlist("ids[]"), "ids")
     else:
