@@ -75,6 +75,17 @@ def test_put_info_matches_the_seed(client, platform_api, token, clock):
     assert {k: v for k, v in platform_api.info(token).get_json()["data"].items() if k in body} == body
 
 
+def test_get_info_shows_what_the_model_shows(client, platform_api, token, clock):
+    # GET reads the profile as one JSON object from the database; PUT renders the ORM
+    # user. Text JSON must escape, a birthday and sub-second times come back the same.
+    clock.advance(1.25)
+    body = {"nickname": 'Ann "\\ 😀 \u00e9', "avatar": "https://cdn.example.com/a?b=1&c=\"2\"",
+            "gender": 0, "birthday": "1991-03-08", "address": "上海 </script> '; -- \\"}
+    answered = assert_seed_user(put(client, token, body).get_json())
+    assert {k: answered[k] for k in body} == body
+    assert platform_api.info(token).get_json()["data"] == answered
+
+
 def test_put_info_changes_only_what_is_given(client, token):
     put(client, token, {"nickname": "Ann", "gender": 0})
     data = put(client, token, {"address": "Somewhere 1"}).get_json()["data"]

@@ -20,10 +20,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from flask import Response, after_this_request, g
-from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import clock
@@ -51,9 +49,9 @@ def current_user() -> User:
     return g.user
 
 
-def current_profile() -> Row[Any]:
-    """The caller's user as a read-only row of
-    :data:`~lingo.services.sessions.PROFILE_COLUMNS`, for routes that show it and
+def current_profile() -> sessions.Profile:
+    """The caller's user as a read-only :class:`~lingo.services.sessions.Profile`
+    (:data:`~lingo.services.sessions.PROFILE_COLUMNS`), for routes that show it and
     change nothing: the same checks as :func:`current_user`, in one Core query with
     no ORM object to build.
 

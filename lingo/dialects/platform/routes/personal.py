@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from sqlalchemy import Row
 
 from .... import clock
 from ....models import User
 from ....services import profiles
+from ....services.sessions import Profile
 from ....web import guard
 from ....web.parsing import json_body, load
 from ....web.records import day, timestamp
@@ -17,9 +17,9 @@ from .. import bp, schemas
 from ..render import ok
 
 
-def user_data(user: User | Row[Any]) -> dict[str, Any]:
+def user_data(user: User | Profile) -> dict[str, Any]:
     """The seed's user object, field for field and type for type (from the model, or
-    from the read-only row of :func:`lingo.web.guard.current_profile`).
+    from the read-only :class:`~lingo.services.sessions.Profile` of :func:`lingo.web.guard.current_profile`).
 
     ``area`` falls back to ``"86"`` (the platform's default calling code) for
     email-only users, whose ``phone`` is ``""``.
