@@ -401,21 +401,19 @@ _CALLER_ID = ("SELECT sessions.id AS session_id, sessions.last_used_at, users.id
               "WHERE session_tokens.token_hash = %s AND session_tokens.kind = %s "
               "AND session_tokens.expires_at > %s AND sessions.revoked_at IS NULL "
               "AND sessions.expires_at > %s AND users.delete_after IS NULL")
-_FEEDBACK_COLUMNS = ("feedbacks.id, feedbacks.app_id, feedbacks.created_at, feedbacks.updated_at, "
-                     "feedbacks.feedback_content, feedbacks.feedback_status, feedbacks.feedback_category_id, "
-                     "feedbacks.contact_phone, feedbacks.user_id")
+#: A feedback's fields as one JSON column (``lingo.services.feedback._FEEDBACK_JSON``).
+_FEEDBACK_JSON = ("json_object('id', feedbacks.id, 'app_id', feedbacks.app_id, 'created_at', feedbacks.created_at, "
+                  "'updated_at', feedbacks.updated_at, 'feedback_content', feedbacks.feedback_content, "
+                  "'feedback_status', feedbacks.feedback_status, 'feedback_category_id', "
+                  "feedbacks.feedback_category_id, 'contact_phone', feedbacks.contact_phone, "
+                  "'user_id', feedbacks.user_id)")
 #: How much feedback the user has (``OWN_FEEDBACK``'s count as ``lingo.services.pages.Listing``
 #: composes it). Parameter: user id.
-_OWN_FEEDBACK_COUNT = (
-    "SELECT count(*) AS count_1 \n"
-    "FROM (SELECT feedbacks.id AS id, feedbacks.app_id AS app_id, feedbacks.created_at AS created_at, "
-    "feedbacks.updated_at AS updated_at, feedbacks.feedback_content AS feedback_content, "
-    "feedbacks.feedback_status AS feedback_status, feedbacks.feedback_category_id AS feedback_category_id, "
-    "feedbacks.contact_phone AS contact_phone, feedbacks.user_id AS user_id \n"
-    "FROM feedbacks \nWHERE feedbacks.user_id = %s) AS anon_1")
-#: A page of the caller's feedback, newest first, with that count as a scalar subquery
-#: (``OWN_FEEDBACK``'s page). Parameters: user id, user id, offset, limit.
-_OWN_FEEDBACK_PAGE = (f"SELECT {_FEEDBACK_COLUMNS}, ({_OWN_FEEDBACK_COUNT}) AS total \n"
+_OWN_FEEDBACK_COUNT = (f"SELECT count(*) AS count_1 \nFROM (SELECT {_FEEDBACK_JSON} AS record \n"
+                       "FROM feedbacks \nWHERE feedbacks.user_id = %s) AS anon_1")
+#: A page of the caller's feedback, newest first, one JSON record a row, with that count as a
+#: scalar subquery (``OWN_FEEDBACK``'s page). Parameters: user id, user id, offset, limit.
+_OWN_FEEDBACK_PAGE = (f"SELECT {_FEEDBACK_JSON} AS record, ({_OWN_FEEDBACK_COUNT}) AS total \n"
                       "FROM feedbacks \nWHERE feedbacks.user_id = %s ORDER BY feedbacks.id DESC \n LIMIT %s, %s")
 #: A session's use, recorded at most once a minute (``lingo.services.devices._TOUCH``).
 _TOUCH = ("UPDATE sessions SET last_used_at=%s WHERE sessions.id = %s AND sessions.revoked_at IS NULL "
@@ -438,6 +436,21 @@ def _stamp(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.replace(tzinfo=UTC).astimezone(_ZONE).replace(tzinfo=None).isoformat(" ", "seconds")
+
+
+def _feedback_record(item: dict[str, Any]) -> dict[str, Any]:
+    """A feedback as the platform shows it, from its JSON record."""
+    return {
+        "id": item["id"],
+        "app_id": item["app_id"] or "",
+        "created_at": _stamp(datetime.fromisoformat(item["created_at"])),
+        "updated_at": _stamp(datetime.fromisoformat(item["updated_at"])),
+        "feedback_content": item["feedback_content"],
+        "feedback_status": item["feedback_status"],
+        "feedback_category_id": item["feedback_category_id"] or 0,
+        "contact_phone": item["contact_phone"] or "",
+        "user_id": item["user_id"],
+    }
 
 
 def _page_arg(query: dict[str, list[str]], name: str, default: int, most: int) -> int | None:
@@ -486,7 +499,7 @@ def bare_feedback_page(environ: dict[str, Any], start_response: StartResponse) -
         cur.execute(_OWN_FEEDBACK_PAGE, (user_id, user_id, (number - 1) * size, size))
         rows = cur.fetchall()
         if rows:
-            total = int(rows[0][9])
+            total = int(rows[0][1])
         elif number == 1:
             total = 0
         else:
@@ -497,17 +510,7 @@ def bare_feedback_page(environ: dict[str, Any], start_response: StartResponse) -
             "pages": math.ceil(total / size) if total else 0,
             "current_page": number,
             "page_size": size,
-            "data": [{
-                "id": row[0],
-                "app_id": row[1] or "",
-                "created_at": _stamp(row[2]),
-                "updated_at": _stamp(row[3]),
-                "feedback_content": row[4],
-                "feedback_status": row[5],
-                "feedback_category_id": row[6] or 0,
-                "contact_phone": row[7] or "",
-                "user_id": row[8],
-            } for row in rows],
+            "data": [_feedback_record(json.loads(row[0])) for row in rows],
         }})
         if last_used_at is None or last_used_at < now - _TOUCH_INTERVAL:
             conn.begin()

@@ -6,19 +6,21 @@ Every record starts with ``id``, ``app_id``, ``created_at`` and ``updated_at``
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from ..models import Faq, Feedback, FeedbackCategory, FeedbackReply, PushBinding, PushMessage
+from ..services.feedback import FeedbackItem
 from ..settings import current as settings
 
 
-def timestamp(value: datetime | None) -> str:
-    """A stored naive-UTC datetime as ``"YYYY-MM-DD HH:MM:SS"`` in ``TIMEZONE``."""
+def timestamp(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """A stored naive-UTC datetime as ``"YYYY-MM-DD HH:MM:SS"`` in ``zone`` (``TIMEZONE`` when not given)."""
     if value is None:
         return ""
-    zone = settings().timezone
-    return value.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None).isoformat(" ", "seconds")
+    return (
+        value.replace(tzinfo=UTC).astimezone(zone or settings().timezone).replace(tzinfo=None).isoformat(" ", "seconds")
+    )
 
 
 def day(value: date | None) -> str:
@@ -27,11 +29,12 @@ def day(value: date | None) -> str:
 
 
 def _record(row: Any, **fields: Any) -> dict[str, Any]:
+    zone = settings().timezone  # once for both times: a page renders many records
     return {
         "id": row.id,
         "app_id": row.app_id or "",
-        "created_at": timestamp(row.created_at),
-        "updated_at": timestamp(row.updated_at),
+        "created_at": timestamp(row.created_at, zone),
+        "updated_at": timestamp(row.updated_at, zone),
         **fields,
     }
 
@@ -55,8 +58,8 @@ def category(row: FeedbackCategory) -> dict[str, Any]:
     return _record(row, name=row.name, description=row.description or "")
 
 
-def feedback(row: Feedback) -> dict[str, Any]:
-    """A feedback (``feedback_category_id`` 0 when it has none)."""
+def feedback(row: Feedback | FeedbackItem) -> dict[str, Any]:
+    """A feedback (``feedback_category_id`` 0 when it has none): the model, or an item of a page."""
     return _record(
         row,
         feedback_content=row.feedback_content,
