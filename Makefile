@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run lint test deploy-test bench bench-scale clean
+.PHONY: install run lint test deploy-test bench bench-scale bench-instructions clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench: install $(VENV)/.bench-installed
 ## (bench/scale.py, about 6 min on 2 cores). Own databases and keys, removed afterwards. Not part of `make test`.
 bench-scale: install
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
+
+## Instructions per request in the worker, counted by callgrind (bench/instructions.py):
+## the same for the same code whatever else the machine runs. Needs valgrind; ~1 min a case.
+bench-instructions: install
+	$(BIN)/python bench/instructions.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache *.egg-info

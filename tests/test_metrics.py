@@ -241,6 +241,19 @@ def test_limiter_refusals_by_limit(client, app_overrides):
     }
 
 
+@pytest.mark.parametrize("app_overrides", [{"RATELIMIT_APPLICATION": "3/minute"}])
+def test_application_limit_covers_every_routed_request(client, app_overrides):
+    # lingo's limiter skips flask-limiter's per-request pass unless a request-wide
+    # limit is set: when one is, it still covers routes that have no limit of their own.
+    counters = Counters(client)
+    ip, other = {"REMOTE_ADDR": fresh_ip()}, {"REMOTE_ADDR": fresh_ip()}
+    statuses = [client.get("/api/auth/ping", environ_base=ip).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert client.get("/api/auth/ping", environ_base=other).status_code == 200
+    assert client.get("/healthz", environ_base=ip).status_code == 200  # the probes are exempt
+    assert counters.deltas("lingo_rate_limited_total") == {frozenset({("limit", "global")}): 1}
+
+
 @pytest.fixture
 def broken_app() -> Iterator[Flask]:
     """An app whose database and Redis point at closed ports."""
