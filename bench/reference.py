@@ -393,9 +393,10 @@ def bare_send_code(environ: dict[str, Any], start_response: StartResponse) -> It
                  {"code": 200, "msg": "success", "data": {"expire_in": _setting("CODE_TTL", 300), "code": ""}})
 
 
-#: The caller behind a live access token (``lingo.services.sessions._CALLER_ID``).
+#: The caller behind a live access token, as one JSON column (``lingo.services.sessions._CALLER_ID``).
 #: Parameters: token hash, now, now.
-_CALLER_ID = ("SELECT sessions.id AS session_id, sessions.last_used_at, users.id AS user_id, users.is_active \n"
+_CALLER_ID = ("SELECT json_object('session_id', sessions.id, 'last_used_at', sessions.last_used_at, "
+              "'user_id', users.id, 'is_active', users.is_active) AS caller \n"
               "FROM session_tokens INNER JOIN sessions ON session_tokens.session_id = sessions.id "
               "INNER JOIN users ON sessions.user_id = users.id \n"
               "WHERE session_tokens.token_hash = %s AND session_tokens.kind = %s "
@@ -491,11 +492,13 @@ def bare_feedback_page(environ: dict[str, Any], start_response: StartResponse) -
     with conn.cursor() as cur:
         cur.execute(_CALLER_ID, (hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest(), "access",
                                  now, now))
-        caller = cur.fetchone()
-        if caller is None or not caller[3]:
+        found = cur.fetchone()
+        caller = json.loads(found[0]) if found else None
+        if caller is None or not caller["is_active"]:
             _done_with_db()
             return _platform_error(start_response, "invalid_token" if caller is None else "disabled")
-        session_id, last_used_at, user_id, _active = caller
+        session_id, user_id = caller["session_id"], caller["user_id"]
+        last_used_at = datetime.fromisoformat(caller["last_used_at"]) if caller["last_used_at"] else None
         cur.execute(_OWN_FEEDBACK_PAGE, (user_id, user_id, (number - 1) * size, size))
         rows = cur.fetchall()
         if rows:

@@ -36,7 +36,7 @@ FEEDBACK_FIELDS = (
 #: Those columns as one JSON column (:mod:`.json_rows`): the MySQL driver decodes every
 #: column of every row of a page in Python (a page of 20 read as 9 columns each cost
 #: about twice as much in the driver).
-_FEEDBACK_JSON = JsonFields(_feedbacks, FEEDBACK_FIELDS)
+_FEEDBACK_JSON = JsonFields.of(_feedbacks, FEEDBACK_FIELDS)
 #: The feedback of the user ``:user_id``, newest first, each row one ``record`` (JSON).
 OWN_FEEDBACK: Listing[Any] = Listing(
     select(_FEEDBACK_JSON.expression.label("record"))

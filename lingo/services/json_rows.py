@@ -12,7 +12,7 @@ caller's profile, a page of one's own feedback.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from itertools import chain
 from typing import Any
@@ -33,20 +33,25 @@ def _reader(column_type: TypeEngine[Any]) -> Callable[[Any], Any] | None:
 
 
 class JsonFields:
-    """Some columns of ``table`` as one ``json_object`` expression, and how to read it back."""
+    """Columns as one ``json_object`` expression, each under a name, and how to read it back."""
 
     __slots__ = ("_readers", "expression", "names")
 
-    def __init__(self, table: Table, names: Sequence[str]) -> None:
-        if not all(name.isidentifier() for name in names):  # they are written into the SQL
-            raise ValueError(f"not column names: {names!r}")
-        self.names = tuple(names)
-        #: ``json_object('name', table.name, ...)``: label it and select it.
+    def __init__(self, columns: Mapping[str, ColumnElement[Any]]) -> None:
+        if not all(name.isidentifier() for name in columns):  # the names are written into the SQL
+            raise ValueError(f"not names: {list(columns)!r}")
+        self.names = tuple(columns)
+        #: ``json_object('name', column, ...)``: label it and select it.
         self.expression: ColumnElement[Any] = func.json_object(
-            *chain.from_iterable((literal_column(f"'{name}'"), table.c[name]) for name in self.names)
+            *chain.from_iterable((literal_column(f"'{name}'"), column) for name, column in columns.items())
         )
-        readers = {name: _reader(table.c[name].type) for name in self.names}
+        readers = {name: _reader(column.type) for name, column in columns.items()}
         self._readers = {name: reader for name, reader in readers.items() if reader is not None}
+
+    @classmethod
+    def of(cls, table: Table, names: Sequence[str]) -> JsonFields:
+        """The columns ``names`` of ``table``, each under its own name."""
+        return cls({name: table.c[name] for name in names})
 
     def values(self, text: str) -> dict[str, Any]:
         """The fields of one row, keyed by column name, typed as the columns give them."""
