@@ -35,12 +35,11 @@ def _reader(column_type: TypeEngine[Any]) -> Callable[[Any], Any] | None:
 class JsonFields:
     """Columns as one ``json_object`` expression, each under a name, and how to read it back."""
 
-    __slots__ = ("_readers", "expression", "names")
+    __slots__ = ("_readers", "expression")
 
     def __init__(self, columns: Mapping[str, ColumnElement[Any]]) -> None:
         if not all(name.isidentifier() for name in columns):  # the names are written into the SQL
             raise ValueError(f"not names: {list(columns)!r}")
-        self.names = tuple(columns)
         #: ``json_object('name', column, ...)``: label it and select it.
         self.expression: ColumnElement[Any] = func.json_object(
             *chain.from_iterable((literal_column(f"'{name}'"), column) for name, column in columns.items())

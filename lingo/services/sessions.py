@@ -277,14 +277,9 @@ _CALLER = (
 #: Who holds a live access token, as one JSON column (:mod:`.json_rows`): the session,
 #: its last use, the user's id and whether they are active. Core, for routes that need
 #: only who is calling (a user row has two dozen columns to parse).
-_CALLER_ID_FIELDS = JsonFields(
-    {
-        "session_id": _sessions.c.id,
-        "last_used_at": _sessions.c.last_used_at,
-        "user_id": _users.c.id,
-        "is_active": _users.c.is_active,
-    }
-)
+#: The session fields every caller look-up reads (:class:`Caller` needs them).
+_SESSION_FIELDS = {"session_id": _sessions.c.id, "last_used_at": _sessions.c.last_used_at}
+_CALLER_ID_FIELDS = JsonFields({**_SESSION_FIELDS, "user_id": _users.c.id, "is_active": _users.c.is_active})
 _CALLER_ID = (
     select(_CALLER_ID_FIELDS.expression.label("caller"))
     .select_from(
@@ -302,13 +297,7 @@ PROFILE_COLUMNS = (
 #: The session, its last use and :data:`PROFILE_COLUMNS` as one JSON column
 #: (:mod:`.json_rows`): the driver spent about a fifth of an authenticated read
 #: decoding the eighteen column descriptions.
-_CALLER_PROFILE_FIELDS = JsonFields(
-    {
-        "session_id": _sessions.c.id,
-        "last_used_at": _sessions.c.last_used_at,
-        **{name: _users.c[name] for name in PROFILE_COLUMNS},
-    }
-)
+_CALLER_PROFILE_FIELDS = JsonFields({**_SESSION_FIELDS, **{name: _users.c[name] for name in PROFILE_COLUMNS}})
 #: :data:`_CALLER` as Core, for routes that show the caller and change nothing (no ORM
 #: object to build and track: about a third of the look-up's cost in the worker).
 _CALLER_PROFILE = _CALLER_ID.with_only_columns(_CALLER_PROFILE_FIELDS.expression.label("caller"))
@@ -359,32 +348,29 @@ def _check_token(token: str, now: datetime) -> dict[str, Any]:
     return {"token_hash": token_hash(token), "now": now}
 
 
-def _caller(statement: Any, token: str, now: datetime) -> Any:
-    """The row ``statement`` finds for the live access token ``token`` (an active user's).
+def _live_row(statement: Any, token: str, now: datetime) -> Any:
+    """The row ``statement`` finds for the live access token ``token``.
 
     A user whose deletion is pending has no live token: deleting revokes every
     session, and the statements also refuse them, so a sign-in that raced the
     deletion cannot leave a session that lives through the grace.
 
     :raises DomainError: ``INVALID_TOKEN`` when unknown, expired, revoked or not
-        an access token; ``ACCOUNT_DISABLED`` when the user is disabled.
+        an access token.
     """
     row = db.session.execute(statement, _check_token(token, now)).first()
     if row is None:
         raise DomainError(Error.INVALID_TOKEN)
-    require_active(row.User)
     return row
 
 
 def _caller_fields(statement: Any, fields: JsonFields, token: str, now: datetime) -> dict[str, Any]:
-    """:func:`_caller` for a statement that reads one JSON column (``fields``): its values.
+    """The values of ``fields``, the one JSON column ``statement`` reads, for an active user's live token.
 
-    :raises DomainError: as :func:`_caller`.
+    :raises DomainError: ``INVALID_TOKEN`` (:func:`_live_row`); ``ACCOUNT_DISABLED``
+        when the user is disabled.
     """
-    text = db.session.execute(statement, _check_token(token, now)).scalar()
-    if text is None:
-        raise DomainError(Error.INVALID_TOKEN)
-    values = fields.values(text)
+    values = fields.values(_live_row(statement, token, now)[0])
     require_active(values["is_active"])
     return values
 
@@ -392,9 +378,10 @@ def _caller_fields(statement: Any, fields: JsonFields, token: str, now: datetime
 def authenticate_caller(token: str, now: datetime) -> tuple[User, Caller]:
     """Resolve a live access token to its user and :class:`Caller`, in one query.
 
-    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED`` (:func:`_caller`).
+    :raises DomainError: ``INVALID_TOKEN`` (:func:`_live_row`) or ``ACCOUNT_DISABLED``.
     """
-    row = _caller(_CALLER, token, now)
+    row = _live_row(_CALLER, token, now)
+    require_active(row.User)
     return row.User, Caller(row.User.id, row.id, row.last_used_at)
 
 
@@ -421,7 +408,7 @@ def authenticate_caller_id(token: str, now: datetime) -> Caller:
 def authenticate(token: str, now: datetime) -> tuple[User, int]:
     """Resolve a live access token to its user and session id, in one query.
 
-    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED`` (:func:`_caller`).
+    :raises DomainError: ``INVALID_TOKEN`` or ``ACCOUNT_DISABLED`` (:func:`authenticate_caller`).
     """
     user, caller = authenticate_caller(token, now)
     return user, caller.session_id
