@@ -96,10 +96,12 @@ def register_extensions(app: Flask) -> None:
         senders,
     )
     from .extensions import db, limiter, migrate
+    from .web import limits
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
     limiter.init_app(app)
+    limits.init_app(app)  # the route limits count in the limiter's storage
     senders.init_app(app)
     with app.app_context():
         database.init_engine(db.engine)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
 import threading
+import time
 import uuid
 from typing import Any, Iterator
 
 import pytest
+import redis
 from flask import Flask
 
 from deploy.ports import free_port
@@ -17,6 +20,7 @@ from helpers.apps import app_config
 from lingo import create_app
 from lingo.extensions import limiter
 from lingo.ops.request_log import make_formatter
+from lingo.web import limits
 
 
 def fresh_ip() -> str:
@@ -36,6 +40,13 @@ def restore_limiter() -> Iterator[None]:
     """Tests that break the limiter storage leave the shared limiter healthy."""
     yield
     limiter._storage_dead = False  # flask-limiter keeps this flag across init_app
+
+
+@pytest.fixture
+def limiter_enabled_after() -> Iterator[None]:
+    """flask-limiter's one ``Limiter`` makes an app's ``RATELIMIT_ENABLED`` the next app's default."""
+    yield
+    limiter.enabled = True
 
 
 @pytest.fixture
@@ -85,8 +96,85 @@ def test_redis_down_falls_back_to_memory_and_logs_an_error(database_url, restore
         answers = [login(client, ip) for _ in range(3)]
     assert [r.status_code for r in answers[:2]] == [404, 404]  # answered, not a 500
     assert answers[2].status_code == 429 and answers[2].get_json()["error"] == "rate_limited"
-    errors = [r for r in caplog.records if r.name == "flask-limiter" and r.levelno == logging.ERROR]
+    errors = [r for r in caplog.records if r.name == "lingo.web.limits" and r.levelno == logging.ERROR]
     assert errors and "unreachable" in errors[0].getMessage()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port, to stop and start again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                                         "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_route_limits_return_to_redis_when_it_recovers(database_url, private_redis, monkeypatch, caplog):
+    monkeypatch.setattr(limits, "RECHECK_SECONDS", 0.0)  # try the storage again on the next request
+    app = create_app(app_config(database_url, RATELIMIT_STORAGE_URI=private_redis.url, LOGIN_RATE_LIMIT="3/minute"))
+    client, ip = app.test_client(), fresh_ip()
+    assert [login(client, ip).status_code for _ in range(2)] == [404, 404]  # 2 of 3, counted in Redis
+    private_redis.stop()
+    with caplog.at_level(logging.INFO, logger="lingo.web.limits"):
+        assert login(client, ip).status_code == 404  # 1 of 3 in this worker's memory
+        private_redis.start()  # back, and empty (it keeps nothing on disk)
+        # Counted in Redis again from 0: three more pass (memory would refuse the third) ...
+        assert [login(client, ip).status_code for _ in range(3)] == [404, 404, 404]
+        assert login(client, ip).status_code == 429
+    assert [r.getMessage() for r in caplog.records if r.name == "lingo.web.limits"] == [
+        "rate limit storage unreachable: counting the limits per worker in memory",
+        "rate limit storage recovered",
+    ]
+    # ... and the counter is Redis's, under the configured prefix and the shared scope.
+    keys = redis.Redis.from_url(private_redis.url).keys("*")
+    assert len(keys) == 1 and b"password-login" in keys[0] and app.config["RATELIMIT_KEY_PREFIX"].encode() in keys[0]
+
+
+@pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "2/minute", "RATELIMIT_HEADERS_ENABLED": True}])
+def test_rate_limit_headers_when_enabled(client, app_overrides):
+    ip = fresh_ip()
+    first = login(client, ip)
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("2", "1")
+    assert "Retry-After" not in first.headers
+    assert login(client, ip).headers["X-RateLimit-Remaining"] == "0"
+    refused = login(client, ip)
+    assert refused.status_code == 429 and refused.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 <= int(refused.headers["Retry-After"]) <= 60
+    assert time.time() < int(refused.headers["X-RateLimit-Reset"]) <= time.time() + 61
+
+
+@pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "1/minute", "RATELIMIT_ENABLED": False}])
+def test_no_route_limit_when_the_limiter_is_disabled(limiter_enabled_after, client, app_overrides):
+    ip = fresh_ip()
+    assert [login(client, ip).status_code for _ in range(3)] == [404, 404, 404]
 
 
 @pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "3/minute"}])
@@ -96,6 +184,7 @@ def test_login_limit_is_per_ip_and_renders_rate_limited(client, app_overrides):
     r = login(client, ip)
     assert r.status_code == 429
     assert r.get_json() == {"code": 429, "msg": "请求过于频繁", "data": None, "error": "rate_limited"}
+    assert "X-RateLimit-Limit" not in r.headers and "Retry-After" not in r.headers  # headers are opt-in
     assert login(client, other).status_code == 404
 
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, request
-from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
@@ -31,7 +30,7 @@ from werkzeug.routing import RequestRedirect
 from ..errors import DomainError, Error
 from ..ops import metrics
 from ..services.sessions import TokenPolicy, token_policy
-from ..web import client
+from ..web import client, limits
 
 log = logging.getLogger("lingo.errors")
 
@@ -120,8 +119,9 @@ def render(err: DomainError) -> Response:
 
 
 def _on_http_error(exc: HTTPException) -> Response:
-    if isinstance(exc, RateLimitExceeded):
-        metrics.rate_limited(exc)
+    refused = limits.refused_limit(exc)
+    if refused is not None:
+        metrics.rate_limited(refused)
     error = HTTP_ERRORS.get(exc.code or 500, Error.INTERNAL)
     detail = None
     if error is Error.INVALID_INPUT:

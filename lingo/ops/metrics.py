@@ -24,8 +24,9 @@ What is counted, and where:
 - **limiter refusals** (:data:`RATE_LIMITED`): the 429 handler
   (:func:`rate_limited`);
 - **database and Redis errors** (:data:`BACKEND_ERRORS`,
-  :func:`backend_error`): the database-down handler, the readiness checks and
-  flask-limiter's "storage unreachable" record.
+  :func:`backend_error`): the database-down handler, the readiness checks,
+  the route limits' fallback (:mod:`lingo.web.limits`) and flask-limiter's
+  "storage unreachable" record.
 
 The recording functions touch only ``prometheus_client`` objects: the
 services and senders may call them like a logger.
@@ -56,7 +57,6 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
-    from flask_limiter import RateLimitExceeded
     from sqlalchemy.orm import Session, SessionTransaction
 
 #: The environment variable that switches ``prometheus_client`` to multiprocess mode.
@@ -67,8 +67,6 @@ UNMATCHED = "unmatched"
 NO_DIALECT = "none"
 #: The ``outcome`` of a delivered code.
 DELIVERED = "delivered"
-#: A non-shared flask-limiter limit (a route's own): its scope names the route.
-ROUTE_LIMIT = "route"
 #: A ``METRICS_TOKEN`` shorter than this is refused at start: it guards operational data.
 TOKEN_MIN_LENGTH = 16
 #: Environments where ``/metrics`` is open when no ``METRICS_TOKEN`` is set.
@@ -143,15 +141,10 @@ def backend_error(backend: str) -> None:
     BACKEND_ERRORS.labels(backend).inc()
 
 
-def rate_limited(refusal: RateLimitExceeded) -> None:
-    """flask-limiter refused a request: count it under the name of the limit it broke.
-
-    Shared limits are named by their scope (``password-login``,
-    ``registration-lookup``, ``global`` for ``RATELIMIT_APPLICATION``); a
-    route's own limit is ``route`` (its scope names the endpoint).
-    """
-    scope = refusal.limit.scope
-    RATE_LIMITED.labels(scope if refusal.limit.shared and isinstance(scope, str) else ROUTE_LIMIT).inc()
+def rate_limited(limit: str) -> None:
+    """A limiter refused a request: count it under the name of the limit it broke
+    (:func:`lingo.web.limits.refused_limit`)."""
+    RATE_LIMITED.labels(limit).inc()
 
 
 def count_event(row: dict[str, Any]) -> None:
