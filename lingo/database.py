@@ -41,7 +41,8 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -50,7 +51,7 @@ import pymysql
 from flask import Flask
 from pymysql.constants import FIELD_TYPE, SERVER_STATUS
 from pymysql.converters import conversions, convert_date, convert_datetime
-from sqlalchemy import CursorResult, Engine, Executable, event, exc
+from sqlalchemy import Connection, CursorResult, Engine, Executable, event, exc
 
 from .extensions import db
 
@@ -224,6 +225,28 @@ def init_engine(engine: Engine) -> None:
         _sqlite_transactions(engine)
     elif engine.dialect.name == "mysql":
         _mysql_transactions(engine)
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection for read-only Core statements: the session's when it holds one (inside
+    the request's unit of work), else one of the pool's, returned when the block ends.
+
+    A request that only reads then leaves the session without a connection,
+    and its end has nothing to release: on an authenticated read that is about
+    a tenth of what the worker spends (callgrind), the session's bookkeeping
+    around the connection. Reading outside the session changes nothing under
+    the transaction rules above (plain reads run outside a transaction anyway),
+    and the pool's connection goes back before the session takes its own.
+    ORM statements (whose rows are the session's objects) stay on the session.
+    """
+    if db.session.registry.has():  # not db.session(): that would make the request a session
+        session = db.session()
+        if session.in_transaction():
+            yield session.connection()
+            return
+    with db.engine.connect() as connection:
+        yield connection
 
 
 def changed(statement: Executable, params: Mapping[str, Any] | None = None) -> int:

@@ -163,3 +163,14 @@ def test_check_password_tells_unknown_and_passwordless_accounts_apart(policy, ac
     assert error_of(lambda: accounts.check_password(account, PASSWORD, now=clock())) is Error.NOT_REGISTERED
     accounts.login_with_code(account, send(account), policy, ip=IP, now=clock())  # registered by code only
     assert error_of(lambda: accounts.check_password(account, PASSWORD, now=clock())) is Error.PASSWORD_NOT_SET
+
+
+def test_a_read_inside_a_unit_of_work_sees_its_uncommitted_writes(policy, account, clock):
+    # lingo.database.reading: a read runs on the session's connection once the session holds
+    # one; on a pool connection of its own it would miss the row (MySQL) or wait for the
+    # write lock the session holds (SQLite).
+    assert not accounts.is_registered(account)
+    accounts._new_user(account, now=clock(), password_hash=None, nickname="unit")
+    assert accounts.is_registered(account)
+    db.session.rollback()
+    assert not accounts.is_registered(account)

@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
+from ..database import reading
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import RateCounter, User
@@ -78,7 +79,8 @@ def find_user(account: Account) -> User | None:
 
 def is_registered(account: Account) -> bool:
     """Whether someone owns ``account``: one index-only lookup, no user row loaded."""
-    return db.session.execute(_ID_BY[account.kind], {"key": account.key}).first() is not None
+    with reading() as connection:
+        return connection.execute(_ID_BY[account.kind], {"key": account.key}).first() is not None
 
 
 def _new_user(account: Account, *, now: datetime, password_hash: str | None, nickname: str) -> User:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, Select, bindparam, func, inspect, select
 
+from ..database import reading
 from ..extensions import db
 
 T = TypeVar("T")
@@ -80,13 +82,15 @@ class Listing(Generic[T]):
 def fetch(listing: Listing[T], request: PageRequest, params: Mapping[str, Any] | None = None) -> Page[T]:
     """Run ``listing`` (with its bind ``params``) for the page ``request`` asks for."""
     values = {**(params or {}), "page_limit": request.size, "page_offset": request.offset}
-    rows = db.session.execute(listing.page, values).all()
-    if rows:
-        total = int(rows[0].total)
-    elif request.number == 1:
-        total = 0
-    else:
-        total = db.session.execute(listing.count, dict(params or {})).scalar_one()
+    # An entity's rows are the session's objects; table columns are read on any connection.
+    with nullcontext(db.session) if listing.entity else reading() as source:
+        rows = source.execute(listing.page, values).all()
+        if rows:
+            total = int(rows[0].total)
+        elif request.number == 1:
+            total = 0
+        else:
+            total = source.execute(listing.count, dict(params or {})).scalar_one()
     items: list[Any] = [row[0] for row in rows] if listing.entity else list(rows)
     return Page(items=items, total=total, number=request.number, size=request.size)
 

@@ -22,7 +22,7 @@ import jwt
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import defer
 
-from ..database import changed
+from ..database import changed, reading
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Session, SessionToken, User
@@ -358,7 +358,12 @@ def _live_row(statement: Any, token: str, now: datetime) -> Any:
     :raises DomainError: ``INVALID_TOKEN`` when unknown, expired, revoked or not
         an access token.
     """
-    row = db.session.execute(statement, _check_token(token, now)).first()
+    params = _check_token(token, now)
+    if statement is _CALLER:  # its rows hold the session's User
+        row = db.session.execute(statement, params).first()
+    else:
+        with reading() as connection:
+            row = connection.execute(statement, params).first()
     if row is None:
         raise DomainError(Error.INVALID_TOKEN)
     return row
