@@ -41,8 +41,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -51,7 +50,7 @@ import pymysql
 from flask import Flask
 from pymysql.constants import FIELD_TYPE, SERVER_STATUS
 from pymysql.converters import conversions, convert_date, convert_datetime
-from sqlalchemy import Connection, CursorResult, Engine, Executable, event, exc
+from sqlalchemy import CursorResult, Engine, Executable, event, exc
 
 from .extensions import db
 
@@ -153,7 +152,7 @@ _LOCKING_READ = re.compile(r"\bFOR\s+(UPDATE|SHARE)\b|\bLOCK\s+IN\s+SHARE\s+MODE
 
 
 @lru_cache(maxsize=1024)
-def _needs_transaction(statement: str) -> bool:
+def needs_transaction(statement: str) -> bool:
     """Whether ``statement`` must run inside a transaction: anything but a plain ``SELECT``."""
     head = statement.lstrip()[:6].upper()
     return head != "SELECT" or bool(_LOCKING_READ.search(statement))
@@ -195,7 +194,7 @@ def _mysql_transactions(engine: Engine) -> None:
     def _begin(_conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
         dbapi_connection = cursor.connection
         if (
-            _needs_transaction(statement)
+            needs_transaction(statement)
             and not dbapi_connection.in_transaction()
             and not (context is not None and context.execution_options.get(ALONE))
         ):
@@ -225,28 +224,6 @@ def init_engine(engine: Engine) -> None:
         _sqlite_transactions(engine)
     elif engine.dialect.name == "mysql":
         _mysql_transactions(engine)
-
-
-@contextmanager
-def reading() -> Iterator[Connection]:
-    """A connection for read-only Core statements: the session's when it holds one (inside
-    the request's unit of work), else one of the pool's, returned when the block ends.
-
-    A request that only reads then leaves the session without a connection,
-    and its end has nothing to release: on an authenticated read that is about
-    a tenth of what the worker spends (callgrind), the session's bookkeeping
-    around the connection. Reading outside the session changes nothing under
-    the transaction rules above (plain reads run outside a transaction anyway),
-    and the pool's connection goes back before the session takes its own.
-    ORM statements (whose rows are the session's objects) stay on the session.
-    """
-    if db.session.registry.has():  # not db.session(): that would make the request a session
-        session = db.session()
-        if session.in_transaction():
-            yield session.connection()
-            return
-    with db.engine.connect() as connection:
-        yield connection
 
 
 def changed(statement: Executable, params: Mapping[str, Any] | None = None) -> int:

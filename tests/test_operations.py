@@ -86,6 +86,11 @@ def test_database_down_is_a_clean_503_in_the_envelope(broken_app):
         r = client.post(path, json=body, environ_base={"REMOTE_ADDR": fresh_ip()})
         assert r.status_code == 503, path
         assert r.get_json() == {"code": 503, "msg": "服务暂不可用", "data": None, "error": "service_unavailable"}
+    # Reads straight on the driver (lingo.reads.Read) fail the same way, in their dialects' envelopes.
+    r = client.get("/api/personal/info", headers={"Authorization": "Token " + "x" * 32})
+    assert (r.status_code, r.get_json()) == (503, {"code": 10000, "message": "服务暂不可用", "data": {}})
+    r = client.get("/api/v4.0/isregister/13700000002", environ_base={"REMOTE_ADDR": fresh_ip()})
+    assert (r.status_code, r.get_json()) == (200, {"code": -1, "msg": "服务暂不可用", "data": ""})  # v4: always 200
 
 
 def test_redis_down_falls_back_to_memory_and_logs_an_error(database_url, restore_limiter, caplog):

@@ -17,10 +17,10 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
 
-from ..database import reading
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import RateCounter, User
+from ..reads import Read
 from ..settings import current as settings
 from . import audit, codes, lockout, passwords, sessions
 from .identity import EMAIL, PHONE, Account
@@ -61,7 +61,8 @@ _SIGN_IN_COLUMNS = (User.id, User.is_active, User.password_hash, User.phone, Use
 _SIGN_IN_BY = {kind: statement.options(load_only(*_SIGN_IN_COLUMNS)) for kind, statement in _PASSWORD_USER_BY.items()}
 #: The id of the user whose phone (or email) is ``:key``, from the index alone (Core).
 _ID_BY = {
-    kind: select(_users.c.id).where(_users.c[_identity_column(kind).key] == bindparam("key")) for kind in (PHONE, EMAIL)
+    kind: Read(select(_users.c.id).where(_users.c[_identity_column(kind).key] == bindparam("key")))
+    for kind in (PHONE, EMAIL)
 }
 
 
@@ -79,8 +80,7 @@ def find_user(account: Account) -> User | None:
 
 def is_registered(account: Account) -> bool:
     """Whether someone owns ``account``: one index-only lookup, no user row loaded."""
-    with reading() as connection:
-        return connection.execute(_ID_BY[account.kind], {"key": account.key}).first() is not None
+    return _ID_BY[account.kind].first({"key": account.key}) is not None
 
 
 def _new_user(account: Account, *, now: datetime, password_hash: str | None, nickname: str) -> User:

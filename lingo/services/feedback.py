@@ -37,11 +37,12 @@ FEEDBACK_FIELDS = (
 #: column of every row of a page in Python (a page of 20 read as 9 columns each cost
 #: about twice as much in the driver).
 _FEEDBACK_JSON = JsonFields.of(_feedbacks, FEEDBACK_FIELDS)
-#: The feedback of the user ``:user_id``, newest first, each row one ``record`` (JSON).
+#: The feedback of the user ``:user_id``, newest first, each item a tuple of one ``record`` (JSON), read on the driver.
 OWN_FEEDBACK: Listing[Any] = Listing(
     select(_FEEDBACK_JSON.expression.label("record"))
     .where(_feedbacks.c.user_id == bindparam("user_id"))
-    .order_by(_feedbacks.c.id.desc())
+    .order_by(_feedbacks.c.id.desc()),
+    direct=True,
 )
 
 
@@ -145,7 +146,7 @@ def file_feedback(
 def own_page(user_id: int, request: PageRequest) -> Page[FeedbackItem]:
     """A page of the user's own feedback, newest first, as :class:`FeedbackItem` (not ORM objects)."""
     page = pages.fetch(OWN_FEEDBACK, request, {"user_id": user_id})
-    return replace(page, items=[FeedbackItem(**_FEEDBACK_JSON.values(row.record)) for row in page.items])
+    return replace(page, items=[FeedbackItem(**_FEEDBACK_JSON.values(record)) for (record,) in page.items])
 
 
 def own_feedback(user_id: int, feedback_id: int) -> Feedback:

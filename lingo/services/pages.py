@@ -17,12 +17,12 @@ import math
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Integer, Select, bindparam, func, inspect, select
 
-from ..database import reading
 from ..extensions import db
+from ..reads import Read, reading
 
 T = TypeVar("T")
 
@@ -60,12 +60,15 @@ class Listing(Generic[T]):
 
     The statement selects one ORM entity (each item is an instance) or a
     table's columns (each item is a row with those columns as attributes: no
-    ORM objects to build, for pages read on hot paths).
+    ORM objects to build, for pages read on hot paths). A constant column
+    listing read on most requests may be ``direct``: its two statements run
+    on the driver (:class:`lingo.reads.Read`) and each item is a tuple of the
+    statement's columns.
     """
 
-    __slots__ = ("count", "entity", "page", "statement")
+    __slots__ = ("count", "entity", "page", "reads", "statement")
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any], *, direct: bool = False) -> None:
         self.statement = statement
         #: Whether the statement selects an ORM entity (each row leads with an instance).
         self.entity = _selects_entity(statement)
@@ -77,11 +80,26 @@ class Listing(Generic[T]):
             .limit(bindparam("page_limit", type_=Integer))
             .offset(bindparam("page_offset", type_=Integer))
         )
+        #: The page and count statements on the driver, for a ``direct`` listing.
+        self.reads = (Read(self.page), Read(self.count)) if direct else None
+        if direct and self.entity:
+            raise ValueError("a listing of ORM entities cannot be direct")
 
 
 def fetch(listing: Listing[T], request: PageRequest, params: Mapping[str, Any] | None = None) -> Page[T]:
     """Run ``listing`` (with its bind ``params``) for the page ``request`` asks for."""
     values = {**(params or {}), "page_limit": request.size, "page_offset": request.offset}
+    if listing.reads is not None:
+        page, count = listing.reads
+        found = page.all(values)
+        if found:
+            total = int(found[0][-1])
+        elif request.number == 1:
+            total = 0
+        else:
+            total = int(cast("tuple[Any, ...]", count.first(dict(params or {})))[0])
+        items: list[Any] = [row[:-1] for row in found]
+        return Page(items=items, total=total, number=request.number, size=request.size)
     # An entity's rows are the session's objects; table columns are read on any connection.
     with nullcontext(db.session) if listing.entity else reading() as source:
         rows = source.execute(listing.page, values).all()
@@ -91,8 +109,8 @@ def fetch(listing: Listing[T], request: PageRequest, params: Mapping[str, Any] |
             total = 0
         else:
             total = source.execute(listing.count, dict(params or {})).scalar_one()
-    items: list[Any] = [row[0] for row in rows] if listing.entity else list(rows)
-    return Page(items=items, total=total, number=request.number, size=request.size)
+    entries: list[Any] = [row[0] for row in rows] if listing.entity else list(rows)
+    return Page(items=entries, total=total, number=request.number, size=request.size)
 
 
 def _selects_entity(statement: Select[Any]) -> bool:

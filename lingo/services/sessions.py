@@ -19,14 +19,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NoReturn, Protocol, cast
 
 import jwt
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, insert, select, update
 from sqlalchemy.orm import defer
 
-from ..database import changed, reading
+from ..database import changed
 from ..errors import DomainError, Error
 from ..extensions import db
 from ..models import Session, SessionToken, User
 from ..models.session import ACCESS, REFRESH, USER_AGENT_MAX
+from ..reads import Read
 from ..settings import current as settings
 from . import audit, context
 from .json_rows import JsonFields
@@ -280,13 +281,16 @@ _CALLER = (
 #: The session fields every caller look-up reads (:class:`Caller` needs them).
 _SESSION_FIELDS = {"session_id": _sessions.c.id, "last_used_at": _sessions.c.last_used_at}
 _CALLER_ID_FIELDS = JsonFields({**_SESSION_FIELDS, "user_id": _users.c.id, "is_active": _users.c.is_active})
-_CALLER_ID = (
+_CALLER_ID_SELECT = (
     select(_CALLER_ID_FIELDS.expression.label("caller"))
     .select_from(
         _tokens.join(_sessions, _tokens.c.session_id == _sessions.c.id).join(_users, _sessions.c.user_id == _users.c.id)
     )
     .where(*_live_access(_tokens.c, _sessions.c), _users.c.delete_after.is_(None))
 )
+#: Run on the driver (:class:`lingo.reads.Read`): every authenticated request that
+#: changes nothing reads its caller with one of these two.
+_CALLER_ID = Read(_CALLER_ID_SELECT)
 
 #: The user columns a read of the caller's profile shows (the platform's user object) and
 #: ``is_active``: no more, since the MySQL driver decodes every column's description.
@@ -300,7 +304,7 @@ PROFILE_COLUMNS = (
 _CALLER_PROFILE_FIELDS = JsonFields({**_SESSION_FIELDS, **{name: _users.c[name] for name in PROFILE_COLUMNS}})
 #: :data:`_CALLER` as Core, for routes that show the caller and change nothing (no ORM
 #: object to build and track: about a third of the look-up's cost in the worker).
-_CALLER_PROFILE = _CALLER_ID.with_only_columns(_CALLER_PROFILE_FIELDS.expression.label("caller"))
+_CALLER_PROFILE = Read(_CALLER_ID_SELECT.with_only_columns(_CALLER_PROFILE_FIELDS.expression.label("caller")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +352,7 @@ def _check_token(token: str, now: datetime) -> dict[str, Any]:
     return {"token_hash": token_hash(token), "now": now}
 
 
-def _live_row(statement: Any, token: str, now: datetime) -> Any:
+def _live_row(statement: Read | Executable, token: str, now: datetime) -> Any:
     """The row ``statement`` finds for the live access token ``token``.
 
     A user whose deletion is pending has no live token: deleting revokes every
@@ -359,17 +363,16 @@ def _live_row(statement: Any, token: str, now: datetime) -> Any:
         an access token.
     """
     params = _check_token(token, now)
-    if statement is _CALLER:  # its rows hold the session's User
+    if isinstance(statement, Read):
+        row = statement.first(params)
+    else:  # _CALLER: its rows hold the session's User
         row = db.session.execute(statement, params).first()
-    else:
-        with reading() as connection:
-            row = connection.execute(statement, params).first()
     if row is None:
         raise DomainError(Error.INVALID_TOKEN)
     return row
 
 
-def _caller_fields(statement: Any, fields: JsonFields, token: str, now: datetime) -> dict[str, Any]:
+def _caller_fields(statement: Read, fields: JsonFields, token: str, now: datetime) -> dict[str, Any]:
     """The values of ``fields``, the one JSON column ``statement`` reads, for an active user's live token.
 
     :raises DomainError: ``INVALID_TOKEN`` (:func:`_live_row`); ``ACCOUNT_DISABLED``
