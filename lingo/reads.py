@@ -13,42 +13,59 @@ third of what such a request costs in the worker.
 - :class:`Read` runs one Core ``SELECT`` straight on the driver. SQLAlchemy
   still builds and compiles it (once per dialect) and converts its parameters
   (the column types' bind processors); the pooled DBAPI connection runs it and
-  the rows come back as plain tuples. ``before_cursor_execute`` listeners see
-  it as they see any statement (lingo's transaction hook, the statement counts
-  of the tests and of ``make bench-scale``).
+  the rows come back as plain tuples. ``before_cursor_execute`` listeners are
+  called for it (without a ``Connection`` or an execution context:
+  lingo's transaction hook, the statement counts of the tests and of
+  ``make bench-scale``); ``after_cursor_execute`` listeners are not.
 
 Both keep the rules of :mod:`lingo.database`: inside a unit of work (the session
-holds a connection) a read runs on the session's connection, so it sees the
-unit's own writes, and on SQLite it does not wait for the write lock the session
-holds. Outside one, a plain ``SELECT`` needs no transaction on either backend.
-When the driver fails, :class:`Read` gives the connection back (invalidated if
-it was disconnected) and runs the statement once more through SQLAlchemy: on a
-fresh connection that either answers, or fails as every other statement does
-(its usual exception, the 503 handler, the pool's disconnect handling).
+holds a connection) a read runs through the session, flushed first, so it sees
+the unit's own writes, and on SQLite it does not wait for the write lock the
+session holds. Outside one, a plain ``SELECT`` needs no transaction on either
+backend. When the driver fails, :class:`Read` raises SQLAlchemy's exception
+for the error (as a ``Connection`` would: the 503 handler's); when the
+connection was found disconnected, it is invalidated and the statement runs
+once more through SQLAlchemy on the pool's next connection, which answers or
+fails as any statement does (SQLAlchemy's disconnect handling then replaces
+every pooled connection).
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select, exc
+from sqlalchemy.orm import Session
 
 from .database import needs_transaction
 from .extensions import db
 
 
+def _unit_of_work() -> Session | None:
+    """The request's session when it holds a connection (a unit of work is under way), flushed
+    as its own statements would flush it; else ``None`` (without making the request a session)."""
+    if not db.session.registry.has():
+        return None
+    session = db.session()
+    if not session.in_transaction():
+        return None
+    if session.autoflush:
+        session.flush()
+    return session
+
+
 @contextmanager
 def reading() -> Iterator[Connection]:
     """A connection for read-only Core statements: the session's when it holds one (inside
-    the request's unit of work), else one of the pool's, returned when the block ends."""
-    if db.session.registry.has():  # not db.session(): that would make the request a session
-        session = db.session()
-        if session.in_transaction():
-            yield session.connection()
-            return
+    the request's unit of work, flushed first), else one of the pool's, returned when the
+    block ends."""
+    session = _unit_of_work()
+    if session is not None:
+        yield session.connection()
+        return
     with db.engine.connect() as connection:
         yield connection
 
@@ -110,39 +127,53 @@ class Read:
         return self._rows(params, one=False)
 
     def _rows(self, params: Mapping[str, Any], one: bool) -> list[tuple[Any, ...]]:
-        if db.session.registry.has() and db.session().in_transaction():
+        if _unit_of_work() is not None:
             return self._through_sqlalchemy(params, one)
         engine = db.engine
-        compiled = self._compiled.get(engine.dialect)
-        if compiled is None:
-            compiled = self._compiled[engine.dialect] = _Compiled(self.statement, engine.dialect)
-        arguments = compiled.parameters(params)
-        dbapi_error = engine.dialect.loaded_dbapi.Error
+        dialect = engine.dialect
+        dbapi_error = dialect.loaded_dbapi.Error
         try:
             connection = engine.raw_connection()
         except dbapi_error as error:  # what a Connection would raise (the 503 handler's)
-            raise exc.DBAPIError.instance(None, None, error, dbapi_error, dialect=engine.dialect) from error
-        cursor = None
+            raise exc.DBAPIError.instance(
+                None, None, error, dbapi_error, connection_invalidated=dialect.is_disconnect(error, None, None),
+                dialect=dialect,
+            ) from error  # fmt: skip
+        cursor, sql, arguments = None, None, None
         try:
+            # Compiled once a connection has told the dialect which server it is (MariaDB
+            # quotes other reserved words than MySQL).
+            compiled = self._compiled.get(dialect)
+            if compiled is None:
+                compiled = self._compiled[dialect] = _Compiled(self.statement, dialect)
+            sql, arguments = compiled.sql, compiled.parameters(params)
             cursor = connection.cursor()
             if engine.dispatch.before_cursor_execute:
-                engine.dispatch.before_cursor_execute(None, cursor, compiled.sql, arguments, None, False)
-            cursor.execute(compiled.sql, arguments)
+                engine.dispatch.before_cursor_execute(None, cursor, sql, arguments, None, False)
+            cursor.execute(sql, arguments)
             if one:
                 row = cursor.fetchone()
-                rows = [] if row is None else [tuple(row)]
-            else:
-                rows = [tuple(row) for row in cursor.fetchall()]
-            cursor.close()
+                return [] if row is None else [tuple(row)]
+            return [tuple(row) for row in cursor.fetchall()]
         except dbapi_error as error:
-            if engine.dialect.is_disconnect(error, connection.dbapi_connection, cursor):
-                connection.invalidate(error)
-            rows = None
+            if not dialect.is_disconnect(error, connection.dbapi_connection, cursor):
+                raise exc.DBAPIError.instance(
+                    sql, arguments, error, dbapi_error, hide_parameters=engine.hide_parameters,
+                    dialect=dialect,
+                ) from error  # fmt: skip
+            connection.invalidate(error)
+        except BaseException:
+            connection.invalidate()  # in an unknown state: not back into the pool as it is
+            raise
         finally:
+            if cursor is not None:
+                with suppress(dbapi_error):
+                    cursor.close()
             connection.close()
-        if rows is None:  # once more through SQLAlchemy: a fresh connection answers, or it raises as usual
-            return self._through_sqlalchemy(params, one)
-        return rows
+        # Disconnected: once more through SQLAlchemy, on the pool's next connection. It answers,
+        # or it fails as any statement does (SQLAlchemy's disconnect handling then replaces
+        # every pooled connection, and the request answers 503).
+        return self._through_sqlalchemy(params, one)
 
     def _through_sqlalchemy(self, params: Mapping[str, Any], one: bool) -> list[tuple[Any, ...]]:
         with reading() as connection:

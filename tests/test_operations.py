@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -21,6 +24,9 @@ from lingo import create_app
 from lingo.extensions import limiter
 from lingo.ops.request_log import make_formatter
 from lingo.web import limits
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def fresh_ip() -> str:
@@ -40,13 +46,6 @@ def restore_limiter() -> Iterator[None]:
     """Tests that break the limiter storage leave the shared limiter healthy."""
     yield
     limiter._storage_dead = False  # flask-limiter keeps this flag across init_app
-
-
-@pytest.fixture
-def limiter_enabled_after() -> Iterator[None]:
-    """flask-limiter's one ``Limiter`` makes an app's ``RATELIMIT_ENABLED`` the next app's default."""
-    yield
-    limiter.enabled = True
 
 
 @pytest.fixture
@@ -176,10 +175,42 @@ def test_rate_limit_headers_when_enabled(client, app_overrides):
     assert time.time() < int(refused.headers["X-RateLimit-Reset"]) <= time.time() + 61
 
 
-@pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "1/minute", "RATELIMIT_ENABLED": False}])
-def test_no_route_limit_when_the_limiter_is_disabled(limiter_enabled_after, client, app_overrides):
-    ip = fresh_ip()
-    assert [login(client, ip).status_code for _ in range(3)] == [404, 404, 404]
+HEADERS_TWICE = """
+from lingo import create_app
+app = create_app({{"ENV_NAME": "testing", "DATABASE_URL": {url!r}, "RATELIMIT_HEADERS_ENABLED": True,
+                  "RATELIMIT_APPLICATION": "100/minute", "LOGIN_RATE_LIMIT": "2/minute"}})
+answer = app.test_client().post("/api/auth/phone_login", json={{"phone": "13700000001", "password": "not-it"}})
+print([answer.headers.getlist(name) for name in ("X-RateLimit-Limit", "X-RateLimit-Remaining")])
+"""
+
+
+def test_rate_limit_headers_once_with_a_request_wide_limit(database_url):
+    # A fresh process (flask-limiter's one Limiter keeps its first app's header setting):
+    # flask-limiter sends the request-wide limit's headers, the route limit adds none.
+    assert fresh_process(HEADERS_TWICE.format(url=database_url)) == "[['100'], ['99']]"
+
+
+DISABLED = """
+from lingo import create_app
+app = create_app({{"ENV_NAME": "testing", "DATABASE_URL": {url!r}, "RATELIMIT_ENABLED": False,
+                  "LOGIN_RATE_LIMIT": "1/minute"}})
+client = app.test_client()
+print([client.post("/api/auth/phone_login", json={{"phone": "13700000001", "password": "not-the-password"}}).status_code
+       for _ in range(3)])
+"""
+
+
+def fresh_process(code: str) -> str:
+    """The last line ``code`` prints, run by a Python of its own (its first app is the limiter's first)."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "LINGO_LOG_LEVEL": "WARNING"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.splitlines()[-1]
+
+
+def test_no_route_limit_when_the_limiter_is_disabled(database_url):
+    # flask-limiter makes no storage when disabled; the app must start all the same.
+    assert fresh_process(DISABLED.format(url=database_url)) == "[404, 404, 404]"
 
 
 @pytest.mark.parametrize("app_overrides", [{"LOGIN_RATE_LIMIT": "3/minute"}])

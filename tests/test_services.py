@@ -18,7 +18,7 @@ from helpers.clock import FakeClock
 from lingo.dialects.modern import DIALECT as MODERN
 from lingo.errors import DomainError, Error
 from lingo.extensions import db
-from lingo.models import VerificationCode
+from lingo.models import User, VerificationCode
 from lingo.services import accounts, codes, sessions
 from lingo.services.identity import Account, modern_phone
 from lingo.services.sessions import TokenPolicy
@@ -166,11 +166,19 @@ def test_check_password_tells_unknown_and_passwordless_accounts_apart(policy, ac
 
 
 def test_a_read_inside_a_unit_of_work_sees_its_uncommitted_writes(policy, account, clock):
-    # lingo.database.reading: a read runs on the session's connection once the session holds
-    # one; on a pool connection of its own it would miss the row (MySQL) or wait for the
-    # write lock the session holds (SQLite).
+    # lingo.reads: a read runs through the session once the session holds a connection
+    # (flushed first, as the session's own statements are); on a pool connection of its
+    # own it would miss the row (MySQL) or wait for the write lock the session holds (SQLite).
     assert not accounts.is_registered(account)
-    accounts._new_user(account, now=clock(), password_hash=None, nickname="unit")
+    accounts._new_user(account, now=clock(), password_hash=None, nickname="unit")  # flushed in a savepoint
     assert accounts.is_registered(account)
     db.session.rollback()
     assert not accounts.is_registered(account)
+    other = modern_phone("13900139000")
+    db.session.execute(select(VerificationCode.id).limit(1))  # the session now holds a connection
+    db.session.add(User(user_id="u" * 32, openid="o" * 40, area=other.area, phone=other.national, e164=other.key,
+                        username=other.national, nickname="", avatar="", gender=2, address="", role=0, is_active=True,
+                        permissions=[], device_identifier="", app_id="", created_at=clock(), updated_at=clock()))
+    assert accounts.is_registered(other)  # not flushed yet: the read flushes it
+    db.session.rollback()
+    assert not accounts.is_registered(other)

@@ -125,11 +125,11 @@ class RouteLimits:
             return self.strategy
         if time.monotonic() < self.retry_at:
             return self.fallback
+        self.retry_at = time.monotonic() + RECHECK_SECONDS  # before checking: one request checks, not all
         if self.strategy.storage.check():
             log.info("rate limit storage recovered")
             self.retry_at = None
             return self.strategy
-        self.retry_at = time.monotonic() + RECHECK_SECONDS
         return self.fallback
 
     def _storage_down(self) -> None:
@@ -155,32 +155,43 @@ class RouteLimits:
                 self._storage_down()
                 strategy = self.fallback
                 allowed = strategy.hit(item, *identifiers)
-            if self.headers:
-                g.setdefault(_COUNTED, (strategy, item, identifiers))
+            if self.headers and (not allowed or _COUNTED not in g):
+                setattr(g, _COUNTED, (strategy, item, identifiers, not allowed))
             if not allowed:
-                if self.headers:
-                    setattr(g, _COUNTED, (strategy, item, identifiers))
                 raise LimitRefused(scope, item)
 
 
 def _add_headers(response: Response) -> Response:
-    """After a limited route: ``X-RateLimit-*`` of the limit it was counted against (and ``Retry-After``)."""
+    """After a limited route: ``X-RateLimit-*`` of the limit it was counted against (the first
+    of the configured text, or the one that refused), and ``Retry-After`` on its refusal.
+
+    Left out when flask-limiter counted a request-wide limit for this request (it
+    sends its own), and when the storage fails to tell (the answer stands).
+    """
     counted = g.pop(_COUNTED, None)
-    if counted is None:
+    if counted is None or limiter.current_limit is not None:
         return response
-    strategy, item, identifiers = counted
-    reset_at, remaining = strategy.get_window_stats(item, *identifiers)
+    strategy, item, identifiers, refused = counted
+    try:
+        reset_at, remaining = strategy.get_window_stats(item, *identifiers)
+    except Exception:  # the storage went away since the count: no headers, the answer stands
+        log.warning("rate limit headers left out: the storage did not answer", exc_info=True)
+        return response
     response.headers["X-RateLimit-Limit"] = str(item.amount)
     response.headers["X-RateLimit-Remaining"] = str(remaining)
     response.headers["X-RateLimit-Reset"] = str(int(reset_at + 1))
-    if response.status_code == TooManyRequests.code:
+    if refused:
         response.headers["Retry-After"] = str(max(int(reset_at + 1 - time.time()), 0))
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` its :class:`RouteLimits` on the limiter's storage (after ``limiter.init_app``)."""
-    limits = app.extensions[EXTENSION] = RouteLimits.for_app(app, limiter.storage)
+    """Give ``app`` its :class:`RouteLimits` on the limiter's storage (after ``limiter.init_app``).
+
+    With ``RATELIMIT_ENABLED`` off flask-limiter makes no storage; nothing is counted then.
+    """
+    enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
+    limits = app.extensions[EXTENSION] = RouteLimits.for_app(app, limiter.storage if enabled else MemoryStorage())
     if limits.headers:
         app.after_request(_add_headers)
 
