@@ -7,10 +7,13 @@ fixed behaviour; each fails on the code before the fix.
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from helpers.concurrency import race
@@ -19,6 +22,7 @@ from lingo import create_app
 from lingo.extensions import db
 from lingo.models import RateCounter, VerificationCode
 from lingo.services import passwords
+from lingo.services.throttles import client_group
 
 PHONE = "13800138000"
 E164 = "+86" + PHONE
@@ -308,3 +312,23 @@ def test_forwarded_header_behind_a_trusted_proxy_is_not_reported(client, caplog)
     with caplog.at_level(logging.WARNING, logger="lingo.web.proxy"):
         client.get(f"{V4}/isregister/{PHONE}", headers={"X-Forwarded-For": "203.0.113.7"})
     assert not [r for r in caplog.records if r.name == "lingo.web.proxy"]
+
+
+def _parsed_group(raw: str) -> str:
+    """client_group's rule spelled with ipaddress alone (its IPv4 short cut must agree)."""
+    try:
+        address = ipaddress.ip_address(raw.strip())
+    except ValueError:
+        return raw
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.ip_addresses().map(str), st.ip_addresses().map(lambda a: f" {a}\t"),
+                 st.text(alphabet="0123456789.:abcdef ", max_size=45), st.text(max_size=20)))
+def test_client_group_counts_the_parsed_address(raw):
+    assert client_group(raw) == _parsed_group(raw)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import update
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from lingo.dialects.legacy.render import ERRORS
 from lingo.errors import Error
@@ -88,6 +89,24 @@ def test_isregister_answers_200_when_the_expectation_holds(v4, client):
     v4.register(PHONE)
     assert client.get(f"{V4}/isregister/{PHONE}?expect=1").get_json() == {
         "code": 200, "data": "", "msg": "手机号已经被注册"}
+
+
+@pytest.mark.parametrize("content_type, body", [("application/x-www-form-urlencoded", b"expect=1"),
+                                                ("application/json", b'{"expect": "1"}')])
+def test_isregister_reads_parameters_from_a_chunked_body(app, content_type, body):
+    # No Content-Length: a chunked body, which gunicorn hands over decoded, the input marked
+    # terminated (called as gunicorn calls the app: Flask's test client would add a length).
+    def ask(chunked: bool) -> Any:
+        environ = EnvironBuilder(path=f"{V4}/isregister/{PHONE}", method="POST", data=body if chunked else b"",
+                                 content_type=content_type, environ_base={"REMOTE_ADDR": unique_ip()}).get_environ()
+        environ.pop("CONTENT_LENGTH", None)
+        if chunked:
+            environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
+        answer, _, _ = run_wsgi_app(app, environ, buffered=True)
+        return json.loads(b"".join(answer))
+
+    assert ask(chunked=True) == {"code": -1, "data": "", "msg": "手机号未注册"}  # expect=1 was read
+    assert ask(chunked=False) == {"code": 200, "data": "", "msg": "手机号未注册"}  # no body: expect=0
 
 
 def test_seed_register_example_needs_a_real_code(v4, client, app):

@@ -25,6 +25,8 @@ def client_group(ip: str) -> str:
     single addresses would give them endless fresh budgets. IPv4-mapped IPv6
     addresses count as their IPv4 address; anything unparsable as itself.
     """
+    if ":" not in ip and ip == ip.strip():
+        return ip  # IPv4 or unparsable: itself, what the parse below would answer, without it
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:

@@ -107,6 +107,17 @@ def _has_bad_text(value: Any) -> bool:
     return False
 
 
+def has_body() -> bool:
+    """Whether the request carries a body: a ``Content-Length`` above 0, or a chunked one.
+
+    HTTP/1.1 has no other way to send one; without either, the body is empty
+    (gunicorn still marks the input terminated, so Werkzeug would read it, and find nothing).
+    """
+    if request.content_length:
+        return True
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; an empty body counts as ``{}``.
 
