@@ -24,7 +24,8 @@ A pooled connection is pinged only when it has been idle for longer than
 :data:`PING_AFTER_IDLE_SECONDS`: one that is in constant use is known to be
 alive. If the server restarts under load, the requests that held a connection
 at that moment fail with ``service_unavailable`` and the pool replaces every
-connection it had (SQLAlchemy's disconnect handling); after a quiet spell the
+connection it had (SQLAlchemy's disconnect handling; a :class:`lingo.reads.Read`
+first tries once more on the pool's next connection); after a quiet spell the
 ping finds a dead connection before it is used.
 
 PyMySQL converters, faster for date and time columns:
