@@ -127,8 +127,9 @@ class Read:
         return self._rows(params, one=False)
 
     def _rows(self, params: Mapping[str, Any], one: bool) -> list[tuple[Any, ...]]:
-        if _unit_of_work() is not None:
-            return self._through_sqlalchemy(params, one)
+        session = _unit_of_work()
+        if session is not None:
+            return self._through(session.connection(), params, one)
         engine = db.engine
         dialect = engine.dialect
         dbapi_error = dialect.loaded_dbapi.Error
@@ -173,12 +174,13 @@ class Read:
         # Disconnected: once more through SQLAlchemy, on the pool's next connection. It answers,
         # or it fails as any statement does (SQLAlchemy's disconnect handling then replaces
         # every pooled connection, and the request answers 503).
-        return self._through_sqlalchemy(params, one)
+        with engine.connect() as fresh:
+            return self._through(fresh, params, one)
 
-    def _through_sqlalchemy(self, params: Mapping[str, Any], one: bool) -> list[tuple[Any, ...]]:
-        with reading() as connection:
-            result = connection.execute(self.statement, dict(params))
-            if one:
-                row = result.first()
-                return [] if row is None else [tuple(row)]
-            return [tuple(row) for row in result.all()]
+    def _through(self, connection: Connection, params: Mapping[str, Any], one: bool) -> list[tuple[Any, ...]]:
+        """The rows through SQLAlchemy, on ``connection``."""
+        result = connection.execute(self.statement, dict(params))
+        if one:
+            row = result.first()
+            return [] if row is None else [tuple(row)]
+        return [tuple(row) for row in result.all()]

@@ -14,7 +14,7 @@ end, which has no rows to carry it, costs a second statement that counts.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -89,28 +89,30 @@ class Listing(Generic[T]):
 def fetch(listing: Listing[T], request: PageRequest, params: Mapping[str, Any] | None = None) -> Page[T]:
     """Run ``listing`` (with its bind ``params``) for the page ``request`` asks for."""
     values = {**(params or {}), "page_limit": request.size, "page_offset": request.offset}
+    counted = dict(params or {})
+    items: list[Any]
     if listing.reads is not None:
         page, count = listing.reads
         found = page.all(values)
-        if found:
-            total = int(found[0][-1])
-        elif request.number == 1:
-            total = 0
-        else:
-            total = int(cast("tuple[Any, ...]", count.first(dict(params or {})))[0])
-        items: list[Any] = [row[:-1] for row in found]
-        return Page(items=items, total=total, number=request.number, size=request.size)
-    # An entity's rows are the session's objects; table columns are read on any connection.
-    with nullcontext(db.session) if listing.entity else reading() as source:
-        rows = source.execute(listing.page, values).all()
-        if rows:
-            total = int(rows[0].total)
-        elif request.number == 1:
-            total = 0
-        else:
-            total = source.execute(listing.count, dict(params or {})).scalar_one()
-    entries: list[Any] = [row[0] for row in rows] if listing.entity else list(rows)
-    return Page(items=entries, total=total, number=request.number, size=request.size)
+        total = _total(found[0][-1] if found else None, request,
+                       lambda: cast("tuple[Any, ...]", count.first(counted))[0])  # fmt: skip
+        items = [row[:-1] for row in found]
+    else:
+        # An entity's rows are the session's objects; table columns are read on any connection.
+        with nullcontext(db.session) if listing.entity else reading() as source:
+            rows = source.execute(listing.page, values).all()
+            total = _total(rows[0].total if rows else None, request,
+                           lambda: source.execute(listing.count, counted).scalar_one())  # fmt: skip
+        items = [row[0] for row in rows] if listing.entity else list(rows)
+    return Page(items=items, total=total, number=request.number, size=request.size)
+
+
+def _total(carried: Any, request: PageRequest, count: Callable[[], Any]) -> int:
+    """The listing's total: what the page's rows carry; with no rows, 0 on the first page,
+    else what ``count`` (the second statement) answers."""
+    if carried is not None:
+        return int(carried)
+    return 0 if request.number == 1 else int(count())
 
 
 def _selects_entity(statement: Select[Any]) -> bool:

@@ -26,7 +26,12 @@ def client_group(ip: str) -> str:
     addresses count as their IPv4 address; anything unparsable as itself.
     """
     if ":" not in ip and ip == ip.strip():
-        return ip  # IPv4 or unparsable: itself, what the parse below would answer, without it
+        return ip  # IPv4 or unparsable: itself, what parsed_group would answer, without the parse
+    return parsed_group(ip)
+
+
+def parsed_group(ip: str) -> str:
+    """:func:`client_group` by parsing ``ip`` with :mod:`ipaddress`, whatever it looks like."""
     try:
         address = ipaddress.ip_address(ip.strip())
     except ValueError:

@@ -37,7 +37,7 @@ from typing import ParamSpec, TypeVar
 from flask import Flask, Response, current_app, g
 from flask_limiter import RateLimitExceeded
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, Storage
+from limits.storage import MemoryStorage
 from limits.strategies import STRATEGIES, RateLimiter
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
@@ -106,16 +106,20 @@ class RouteLimits:
     retry_at: float | None = field(default=None)
 
     @classmethod
-    def for_app(cls, app: Flask, storage: Storage) -> RouteLimits:
-        """The route limits ``app``'s configuration asks for, counting in ``storage``."""
+    def for_app(cls, app: Flask) -> RouteLimits:
+        """The route limits ``app``'s configuration asks for, counting in the limiter's storage.
+
+        With ``RATELIMIT_ENABLED`` off flask-limiter makes no storage; nothing is counted then.
+        """
         config = app.config
+        enabled = bool(config.get("RATELIMIT_ENABLED", True))
         strategy = STRATEGIES[str(config.get("RATELIMIT_STRATEGY") or "fixed-window")]
         fallback = config.get("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", False)
         return cls(
-            strategy=strategy(storage),
+            strategy=strategy(limiter.storage if enabled else MemoryStorage()),
             fallback=strategy(MemoryStorage()) if fallback else None,
             prefix=str(config.get("RATELIMIT_KEY_PREFIX") or ""),
-            enabled=bool(config.get("RATELIMIT_ENABLED", True)),
+            enabled=enabled,
             headers=bool(config.get("RATELIMIT_HEADERS_ENABLED", False)),
         )
 
@@ -186,12 +190,8 @@ def _add_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Give ``app`` its :class:`RouteLimits` on the limiter's storage (after ``limiter.init_app``).
-
-    With ``RATELIMIT_ENABLED`` off flask-limiter makes no storage; nothing is counted then.
-    """
-    enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
-    limits = app.extensions[EXTENSION] = RouteLimits.for_app(app, limiter.storage if enabled else MemoryStorage())
+    """Give ``app`` its :class:`RouteLimits` on the limiter's storage (after ``limiter.init_app``)."""
+    limits = app.extensions[EXTENSION] = RouteLimits.for_app(app)
     if limits.headers:
         app.after_request(_add_headers)
 
