@@ -232,6 +232,9 @@ def test_a_push_on_its_way_shows_progress_and_cannot_be_sent_twice(manager, staf
     # it), then let through: one push, sent.
     sign_in(page, outbox)
     page.get_by_role("link", name="推送", exact=True).click()
+    # console.js is deferred and the click returns once the new page is committed: wait
+    # for its load, or the form may be submitted before the script can say it is busy.
+    page.wait_for_url("**/admin/pushes", wait_until="load")
     page.get_by_label("标题").fill("系统维护")
     page.get_by_label("内容").fill("今晚 22:00 起维护一小时。")
     held: list[Any] = []
