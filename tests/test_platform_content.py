@@ -1,6 +1,8 @@
 """Platform part 2 through the HTTP API: push bindings, FAQ, feedback, messages, push log."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from helpers.staff import data
@@ -55,7 +57,7 @@ def test_content_needs_a_token(client):
         assert r.status_code == 401 and error_code(r) == 10004, path
 
 
-def test_feedback_reply_story(staff):
+def test_feedback_reply_story(staff, clock):
     manager = staff.make_manager()
     category = data(staff.admin("POST", "/feedback_categories", manager,
                                 json={"name": "app", "description": "app"}), 200)
@@ -74,11 +76,16 @@ def test_feedback_reply_story(staff):
     r = staff.api("GET", f"/api/feedback/reply/{filed['id']}", user)
     assert r.status_code == 404 and error_code(r) == 10001  # no reply yet
 
+    clock.advance(3600)
     answer = data(staff.admin("POST", f"/feedbacks/{filed['id']}/reply", manager,
                               json={"reply_content": "回复内容"}), 200)
     assert data(staff.api("GET", "/api/message/count", user))["feedback_count"] == 1
     (mine,) = data(staff.api("GET", "/api/feedback", user))["data"]
     assert mine["feedback_status"] == 1
+    # Changed by the reply an hour later: created_at stays, updated_at moves.
+    assert filed["created_at"] == filed["updated_at"] == mine["created_at"]
+    later = datetime.strptime(filed["created_at"], "%Y-%m-%d %H:%M:%S") + timedelta(hours=1)
+    assert mine["updated_at"] == later.strftime("%Y-%m-%d %H:%M:%S")
 
     reply = data(staff.api("GET", f"/api/feedback/reply/{filed['id']}", user))
     assert list(reply) == REPLY_FIELDS

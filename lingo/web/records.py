@@ -18,9 +18,9 @@ def timestamp(value: datetime | None, zone: tzinfo | None = None) -> str:
     """A stored naive-UTC datetime as ``"YYYY-MM-DD HH:MM:SS"`` in ``zone`` (``TIMEZONE`` when not given)."""
     if value is None:
         return ""
-    return (
-        value.replace(tzinfo=UTC).astimezone(zone or settings().timezone).replace(tzinfo=None).isoformat(" ", "seconds")
-    )
+    # The first 19 characters of the zoned time's ISO form (its year always has four digits)
+    # are its wall time: cheaper than dropping the zone first (a page renders 40 of these).
+    return value.replace(tzinfo=UTC).astimezone(zone or settings().timezone).isoformat(" ", "seconds")[:19]
 
 
 def day(value: date | None) -> str:
@@ -30,11 +30,13 @@ def day(value: date | None) -> str:
 
 def _record(row: Any, **fields: Any) -> dict[str, Any]:
     zone = settings().timezone  # once for both times: a page renders many records
+    created_at = timestamp(row.created_at, zone)
     return {
         "id": row.id,
         "app_id": row.app_id or "",
-        "created_at": timestamp(row.created_at, zone),
-        "updated_at": timestamp(row.updated_at, zone),
+        "created_at": created_at,
+        # Most records were never changed: the same time, rendered once.
+        "updated_at": created_at if row.updated_at == row.created_at else timestamp(row.updated_at, zone),
         **fields,
     }
 
