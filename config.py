@@ -222,6 +222,8 @@ class Config:
     SESSION_COOKIE_SECURE = False
     #: Minutes without a request after which a console sign-in ends.
     ADMIN_CONSOLE_IDLE_MINUTES = 30
+    #: Hours a console sign-in lasts at most, however busy (its server-side session's lifetime).
+    ADMIN_CONSOLE_SESSION_HOURS = 12
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.staff import MANAGER_PASSWORD, MANAGER_PHONE
+from helpers.staff import MANAGER_PASSWORD, MANAGER_PHONE, data
 
 MANAGER_E164 = "+86" + MANAGER_PHONE
 ALICE = "13800000002"
@@ -137,8 +137,52 @@ def test_idle_time_out_and_sign_out(console, clock, app):
 def test_sign_out_is_audited(console, app):
     page = console.get("/admin/")
     console.post("/admin/logout", data={"csrf_token": csrf(page)})
-    manager_id = next(r[0] for r in audit_rows(app, "sign_in.succeeded") if r[2] == "console")
-    assert audit_rows(app, "session.revoked") == [(manager_id, manager_id, "console", {"reason": "console_sign_out"})]
+    manager_id, session_id = console_session(app)
+    assert audit_rows(app, "session.revoked") == [
+        (manager_id, manager_id, "console", {"session_id": session_id, "reason": "console_sign_out"})]
+
+
+def console_session(app) -> tuple[int, int]:
+    """The manager's id and the console session of their (only) console sign-in, from the audit log."""
+    (signed_in,) = [r for r in audit_rows(app, "sign_in.succeeded") if r[2] == "console"]
+    return signed_in[0], signed_in[3]["session_id"]
+
+
+def assert_signed_out(client) -> None:
+    r = client.get("/admin/")
+    assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
+
+
+def test_a_copy_of_the_cookie_dies_with_the_sign_out(console, app):
+    # Whoever kept a copy of the cookie (a shared computer, a stolen cookie) is signed
+    # out on the server too: the cookie names a session that sign-out revoked.
+    copy = app.test_client()
+    copy.set_cookie("lingo_console", console.get_cookie("lingo_console", path="/admin").value, path="/admin")
+    assert copy.get("/admin/").status_code == 200
+    console.post("/admin/logout", data={"csrf_token": csrf(console.get("/admin/"))})
+    assert_signed_out(copy)
+    assert_signed_out(console)
+
+
+def test_a_console_sign_in_is_a_session_a_revocation_ends(console, staff, app):
+    other = staff.make_manager("13900000009")
+    manager_id, session_id = console_session(app)
+    (listed,) = data(staff.admin("GET", f"/users/{manager_id}/sessions", other), 200)["data"]
+    assert listed["id"] == session_id and listed["client"] == "console"
+    assert console.get("/admin/").status_code == 200
+    data(staff.admin("POST", f"/users/{manager_id}/sessions/revoke", other), 200)
+    r = console.get("/admin/", follow_redirects=True)
+    assert "登录已失效" in r.get_data(as_text=True)
+    assert_signed_out(console)
+
+
+@pytest.mark.parametrize("app_overrides", [{"ADMIN_CONSOLE_SESSION_HOURS": 1}])
+def test_a_busy_console_sign_in_still_ends_after_its_lifetime(console, clock, app):
+    for _ in range(2):  # 50 minutes, never idle for long
+        clock.advance(25 * 60)
+        assert console.get("/admin/").status_code == 200
+    clock.advance(11 * 60)
+    assert_signed_out(console)
 
 
 def test_sign_out_ends_the_session(console):

@@ -7,8 +7,10 @@ from this package). Errors under ``/admin`` are HTML pages in plain words
 ``/api/admin`` stays the admin dialect's JSON.
 
 Who is signed in lives in Flask's signed session cookie (``SESSION_COOKIE_*``:
-HttpOnly, SameSite=Lax, path ``/admin``, Secure in production) and ends after
-``ADMIN_CONSOLE_IDLE_MINUTES`` without a request. Every form carries a CSRF
+HttpOnly, SameSite=Lax, path ``/admin``, Secure in production), which names a
+server-side session checked on every request (:mod:`.auth`); a sign-in ends
+after ``ADMIN_CONSOLE_IDLE_MINUTES`` without a request, after
+``ADMIN_CONSOLE_SESSION_HOURS`` in any case, or when its session is revoked. Every form carries a CSRF
 token (Flask-WTF), checked for the console only: the JSON APIs take none.
 """
 

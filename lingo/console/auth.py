@@ -1,9 +1,13 @@
 """Console sign-in (password, then a code sent to the same phone or email), idle time-out, sign-out.
 
-The session cookie holds the manager's id and the time of their last request
-(``seen``); between the two steps it holds the account being proven
-(``pending``). Every request reloads the manager: one disabled, demoted or
-pending deletion is signed out at once.
+The session cookie holds the manager's id, the id of their console session
+(a server-side session, :func:`lingo.services.sessions.open_console_session`)
+and the time of their last request (``seen``); between the two steps it holds
+the account being proven (``pending``). Every request reloads the manager and
+checks the session: a manager disabled, demoted or pending deletion, or a
+session revoked (sign-out, "sign out everywhere", a manager's revocation, a
+password change) or past ``ADMIN_CONSOLE_SESSION_HOURS``, is signed out at
+once, whoever holds a copy of the cookie.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ..extensions import db
 from ..models import User
 from ..models.user import ROLE_MANAGER
 from ..senders import email_sender, sms_sender
-from ..services import codes, console, dashboard
+from ..services import codes, console, dashboard, devices
 from ..services.identity import EMAIL, Account
 from ..web import limits
 from ..web.parsing import client_ip
@@ -36,6 +40,10 @@ MAX_PASSWORD = 128
 
 def _idle() -> timedelta:
     return timedelta(minutes=int(current_app.config["ADMIN_CONSOLE_IDLE_MINUTES"]))
+
+
+def _lifetime() -> timedelta:
+    return timedelta(hours=float(current_app.config["ADMIN_CONSOLE_SESSION_HOURS"]))
 
 
 def _stamp(now: datetime) -> str:
@@ -72,6 +80,10 @@ def require_manager() -> Response | None:
         session.clear()
         flash("该账号已没有管理后台权限。", "error")
         user = None
+    elif user is not None and not _session_live(session.get("console_session"), user.id, now):
+        session.clear()
+        flash("登录已失效，请重新登录。", "error")
+        user = None
     if user is None:
         if request.method == "GET":
             return redirect(url_for("console.sign_in", next=request.full_path.rstrip("?")))
@@ -79,6 +91,12 @@ def require_manager() -> Response | None:
     session["seen"] = _stamp(now)
     g.console_manager = user
     return None
+
+
+def _session_live(session_id: Any, manager_id: int, now: datetime) -> bool:
+    """Whether the cookie's console session is the manager's and live (a cookie from
+    before console sessions existed names none: signed out)."""
+    return isinstance(session_id, int) and devices.live_session(session_id, user_id=manager_id, now=now)
 
 
 def _account(kind: str, key: str) -> Account:
@@ -188,13 +206,14 @@ def code_post() -> Response | str:
         return redirect(url_for("console.code"))
     now = clock.now()
     try:
-        user = console.check_code(account, entered, manager_id, ip=client_ip(), now=now)
+        signed_in = console.check_code(account, entered, manager_id, ip=client_ip(), lifetime=_lifetime(), now=now)
     except DomainError as exc:
         flash("验证码错误或已失效。" if exc.error is Error.INVALID_CODE else page_message(exc), "error")
         return redirect(url_for("console.code"))
     target = _safe_next(session.get("next"))
     session.clear()
-    session["manager_id"] = user.id
+    session["manager_id"] = signed_in.user.id
+    session["console_session"] = signed_in.session_id
     session["seen"] = _stamp(now)
     return redirect(target)
 
@@ -202,10 +221,10 @@ def code_post() -> Response | str:
 @bp.post("/logout")
 def sign_out() -> Response:
     """Sign out (a form: POST with its CSRF token); audited."""
-    manager_id = session.get("manager_id")
+    manager_id, session_id = session.get("manager_id"), session.get("console_session")
     session.clear()
-    if isinstance(manager_id, int):
-        console.signed_out(manager_id, now=clock.now())
+    if isinstance(manager_id, int) and isinstance(session_id, int):
+        console.signed_out(manager_id, session_id, now=clock.now())
     flash("已退出登录。", "info")
     return redirect(url_for("console.sign_in"))
 

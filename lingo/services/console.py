@@ -4,12 +4,16 @@ Two use cases, one per step, so that the code is sent (by the
 :func:`lingo.services.codes.send` use case) only after the password step
 has committed. Both apply the API's rules: the password lock-out and its
 audit (:func:`lingo.services.accounts.check_password`), the code limits
-and attempt caps (:mod:`lingo.services.codes`).
+and attempt caps (:mod:`lingo.services.codes`). The second step opens a
+session (:func:`lingo.services.sessions.open_console_session`): what the
+console's cookie names, checked live on every console request, so that a
+sign-out, a revocation or a password change ends it on the server too.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -18,7 +22,7 @@ from ..extensions import db
 from ..models import Feedback, FeedbackCategory, FeedbackReply, User
 from ..models.content import FEEDBACK_OPEN
 from ..models.user import ROLE_MANAGER
-from . import accounts, audit, codes, lockout, pages
+from . import accounts, audit, codes, lockout, pages, sessions
 from .content import get_or_404
 from .identity import Account
 from .pages import Listing, Page, PageRequest
@@ -26,6 +30,8 @@ from .transaction import use_case
 
 #: How the console's sign-in is audited (``sign_in.succeeded`` ``details.method``).
 METHOD = "password+code"
+#: The ``session.revoked`` reason of a console sign-out.
+SIGN_OUT_REASON = "console_sign_out"
 
 
 def _manager(user: User | None) -> User:
@@ -62,16 +68,27 @@ def check_password(account: Account, password: str, *, now: datetime) -> int:
 
 
 @use_case
-def signed_out(manager_id: int, *, now: datetime) -> None:
-    """A manager signed out of the console: ``session.revoked`` with reason ``console_sign_out``. Commits."""
-    audit.record(
-        "session.revoked", now=now, user_id=manager_id, actor_id=manager_id, details={"reason": "console_sign_out"}
-    )
+def signed_out(manager_id: int, session_id: int, *, now: datetime) -> None:
+    """A manager signed out of the console: the console session is revoked (``session.revoked``
+    ``{session_id, reason: console_sign_out}``, when it was still live). Commits."""
+    sessions.revoke_one(session_id, user_id=manager_id, now=now, reason=SIGN_OUT_REASON, actor_id=manager_id)
+
+
+@dataclass(frozen=True)
+class ConsoleSignIn:
+    """A manager signed in to the console: who, and the session the console's cookie names."""
+
+    user: User
+    session_id: int
 
 
 @use_case
-def check_code(account: Account, code: str, manager_id: int, *, ip: str, now: datetime) -> User:
-    """The second step: the code sent to ``account``, which must still be the manager's. Commits.
+def check_code(
+    account: Account, code: str, manager_id: int, *, ip: str, lifetime: timedelta, now: datetime
+) -> ConsoleSignIn:
+    """The second step: the code sent to ``account``, which must still be the manager's; opens a
+    console session that lasts at most ``lifetime`` (:func:`lingo.services.sessions.open_console_session`).
+    Commits.
 
     :raises DomainError: ``INVALID_CODE`` (counted), ``FORBIDDEN``.
     """
@@ -80,8 +97,9 @@ def check_code(account: Account, code: str, manager_id: int, *, ip: str, now: da
     if account.key not in (user.e164, user.email):
         raise DomainError(Error.FORBIDDEN)
     lockout.clear(account)
-    audit.record("sign_in.succeeded", now=now, user_id=user.id, details={"method": METHOD})
-    return user
+    session_id = sessions.open_console_session(user, ip=ip, lifetime=lifetime, now=now)
+    audit.record("sign_in.succeeded", now=now, user_id=user.id, details={"method": METHOD, "session_id": session_id})
+    return ConsoleSignIn(user, session_id)
 
 
 def inbox_page(

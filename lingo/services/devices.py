@@ -75,6 +75,8 @@ _LIVE_NEWEST_FIRST = select(*_DEVICE_COLUMNS).where(*_LIVE_OF_USER).order_by(_se
 _OWN_DEVICES = _LIVE_NEWEST_FIRST.limit(LIST_LIMIT)
 #: The managers' paginated list.
 USER_SESSIONS: Listing[Any] = Listing(_LIVE_NEWEST_FIRST)
+#: The last use of the session ``:session_id`` of ``:user_id`` when it is live at ``:now``.
+_LIVE_ONE = select(_sessions.c.last_used_at).where(_sessions.c.id == bindparam("session_id"), *_LIVE_OF_USER)
 #: Whether the user ``:user_id`` exists.
 _USER_EXISTS = select(_users.c.id).where(_users.c.id == bindparam("user_id"))
 
@@ -134,6 +136,18 @@ def touch(session_id: int, now: datetime) -> bool:
     """
     params = {"of_session": session_id, "touched_at": now, "stale_before": now - TOUCH_INTERVAL}
     return changed(_TOUCH, params) == 1
+
+
+def live_session(session_id: int, *, user_id: int, now: datetime) -> bool:
+    """Whether the session ``session_id`` of ``user_id`` is live at ``now``; when it is, its use
+    is recorded (:func:`touch`, at most once per :data:`TOUCH_INTERVAL`). For sessions that have
+    no token to look up (the admin web console's)."""
+    row = db.session.execute(_LIVE_ONE, {"session_id": session_id, "user_id": user_id, "now": now}).first()
+    if row is None:
+        return False
+    if due(row.last_used_at, now):
+        touch(session_id, now)
+    return True
 
 
 def live_sessions(user_id: int, *, current_session_id: int, now: datetime) -> list[Device]:

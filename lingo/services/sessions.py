@@ -118,6 +118,12 @@ TOKEN_POLICIES: Mapping[str, Callable[[Mint], str]] = {
 }
 
 
+#: The ``client`` of a session of the admin web console (:func:`open_console_session`).
+CONSOLE = "console"
+#: Every ``client`` a session can have: the dialects that sign in, and the console.
+CLIENTS = (*TOKEN_POLICIES, CONSOLE)
+
+
 def token_policy(dialect: str) -> TokenPolicy:
     """The :class:`TokenPolicy` of ``dialect`` (a key of :data:`TOKEN_POLICIES`) under the app's settings."""
     access_ttl, refresh_ttl = settings().token_lifetimes[dialect]
@@ -221,19 +227,43 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     require_active(user)
     if user.delete_after is not None:
         raise DomainError(Error.ACCOUNT_PENDING_DELETION)
+    session_id = _insert_session(user.id, policy.client, ip=ip, now=now, expires_at=now + _session_lifetime(policy))
+    return _issue(session_id, user, policy, now)
+
+
+def open_console_session(user: User, *, ip: str, lifetime: timedelta, now: datetime) -> int:
+    """Start a session for a manager signed in to the admin web console (caller commits).
+
+    A session like any other (:data:`CONSOLE` as its client, listed with the
+    user's devices, revoked by a sign-out, by "sign out everywhere", by a
+    manager, by a password change), with no tokens: the console's signed
+    cookie names it, and every console request checks that it is live
+    (:func:`lingo.services.devices.live_session`).
+
+    :returns: the session's id.
+    :raises DomainError: as :func:`open_session`.
+    """
+    require_active(user)
+    if user.delete_after is not None:
+        raise DomainError(Error.ACCOUNT_PENDING_DELETION)
+    return _insert_session(user.id, CONSOLE, ip=ip, now=now, expires_at=now + lifetime)
+
+
+def _insert_session(user_id: int, client: str, *, ip: str, now: datetime, expires_at: datetime) -> int:
+    """Insert a session row (one Core INSERT on the session's connection); its id."""
     inserted = db.session.connection().execute(
         _INSERT_SESSION,
         {
-            "user_id": user.id,
-            "client": policy.client,
+            "user_id": user_id,
+            "client": client,
             "ip": ip[:45],
             "user_agent": context.current().user_agent[:USER_AGENT_MAX],
             "created_at": now,
-            "expires_at": now + _session_lifetime(policy),
+            "expires_at": expires_at,
         },
     )
     assert inserted.inserted_primary_key is not None  # always set by an INSERT
-    return _issue(inserted.inserted_primary_key[0], user, policy, now)
+    return int(inserted.inserted_primary_key[0])
 
 
 def _live_access(tokens: Any, sessions_: Any) -> list[Any]:

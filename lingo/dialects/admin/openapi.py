@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...ops.openapi import INTEGER, STRING, Auth, Description, Named, Operation, nullable, obj, page
-from ...services import audit
+from ...services import audit, sessions
 from ...web.pagination import PageSchema
 from ..modern.openapi import ModernWire
 from ..platform import openapi as platform
@@ -49,7 +49,7 @@ SESSION = Named(
     obj(
         id=INTEGER,
         user_id=INTEGER,
-        client={"enum": ["modern", "platform", "v4", "its"]},
+        client={"enum": list(sessions.CLIENTS)},
         ip=STRING,
         user_agent=STRING,
         created_at=platform.TIMESTAMP,

@@ -31,6 +31,7 @@ from ...ops.openapi import (
     nullable,
     obj,
 )
+from ...services import sessions
 from ..platform import openapi as platform
 from . import schemas
 from .render import DETAIL_ERRORS, ERRORS
@@ -112,7 +113,7 @@ SESSION = Named(
     "modern.Session",
     obj(
         id=INTEGER,
-        client={"enum": ["modern", "platform", "v4", "its"]},
+        client={"enum": list(sessions.CLIENTS)},
         ip=STRING,
         user_agent=STRING,
         created_at=UTC_TIME,
