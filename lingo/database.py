@@ -105,6 +105,7 @@ def configure(app: Flask) -> None:
     if url.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     elif url.startswith("mysql") or url.startswith("mariadb"):
+        _refuse_transaction_overrides(options)
         # Pinged only after an idle spell (see the module doc), not on every checkout.
         options.setdefault("pool_pre_ping", False)
         options.setdefault("pool_recycle", 280)
@@ -120,6 +121,33 @@ def configure(app: Flask) -> None:
         connect_args.setdefault("autocommit", True)
         options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+#: MySQL engine options lingo's transaction rules rest on (module doc): set by lingo only.
+MANAGED_OPTIONS = ("isolation_level",)
+#: MySQL ``connect_args`` lingo's transaction rules rest on: set by lingo only.
+MANAGED_CONNECT_ARGS = ("autocommit", "init_command")
+
+
+def _refuse_transaction_overrides(options: Mapping[str, Any]) -> None:
+    """Refuse ``SQLALCHEMY_ENGINE_OPTIONS`` that would change how MySQL transactions work.
+
+    Reads run outside a transaction and writes begin one (module doc) because
+    every connection is in the driver's autocommit mode under READ COMMITTED.
+    Another isolation level, or autocommit off (which SQLAlchemy does for any
+    ``isolation_level``), would silently change what a request sees and cost
+    a round trip per request: lingo does not start with them.
+
+    :raises RuntimeError: naming the options to remove.
+    """
+    connect_args = options.get("connect_args") or {}
+    found = [name for name in MANAGED_OPTIONS if name in options]
+    found += [f"connect_args.{name}" for name in MANAGED_CONNECT_ARGS if name in connect_args]
+    if found:
+        raise RuntimeError(
+            f"SQLALCHEMY_ENGINE_OPTIONS sets {', '.join(found)}: lingo runs MySQL connections in autocommit "
+            "under READ COMMITTED and begins transactions itself (lingo/database.py); remove them"
+        )
 
 
 def _sqlite_transactions(engine: Engine) -> None:

@@ -84,3 +84,25 @@ def test_well_formed_test_otp_starts():
     app = create_app({"ENV_NAME": "testing", "DATABASE_URL": "sqlite://",
                       "TEST_OTP": "13800000000=123456, demo@example.com=654321"})
     assert app.config["TEST_OTP"]
+
+
+#: An address nothing listens on: creating the app opens no connection.
+MYSQL_URL = "mysql+pymysql://lingo@127.0.0.1:9/lingo"
+
+
+@pytest.mark.parametrize("options", [
+    {"isolation_level": "REPEATABLE READ"},
+    {"connect_args": {"autocommit": False}},
+    {"connect_args": {"init_command": "SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE"}},
+], ids=["isolation_level", "autocommit", "init_command"])
+def test_mysql_transaction_options_are_lingos_own(options):
+    with pytest.raises(RuntimeError, match="SQLALCHEMY_ENGINE_OPTIONS sets"):
+        create_app({"ENV_NAME": "testing", "DATABASE_URL": MYSQL_URL, "SQLALCHEMY_ENGINE_OPTIONS": options})
+
+
+def test_other_mysql_engine_options_are_passed_on():
+    app = create_app({"ENV_NAME": "testing", "DATABASE_URL": MYSQL_URL,
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 3, "connect_args": {"connect_timeout": 2}}})
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_size"] == 3 and options["connect_args"]["connect_timeout"] == 2
+    assert options["connect_args"]["autocommit"] is True
