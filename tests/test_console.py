@@ -164,6 +164,44 @@ def test_a_copy_of_the_cookie_dies_with_the_sign_out(console, app):
     assert_signed_out(console)
 
 
+def test_an_idle_time_out_ends_every_copy_of_the_cookie(console, app, clock):
+    # The copy is in use, the original idles out: the sign-in ends on the server,
+    # and with it the copy (as the original's 退出 would have ended it).
+    copy = app.test_client()
+    copy.set_cookie("lingo_console", console.get_cookie("lingo_console", path="/admin").value, path="/admin")
+    idle = app.config["ADMIN_CONSOLE_IDLE_MINUTES"] * 60
+    clock.advance(idle * 2 // 3)
+    assert copy.get("/admin/").status_code == 200
+    clock.advance(idle * 2 // 3)
+    assert_signed_out(console)
+    assert_signed_out(copy)
+    manager_id, session_id = console_session(app)
+    assert audit_rows(app, "session.revoked") == [
+        (manager_id, None, "console", {"session_id": session_id, "reason": "console_idle"})]
+
+
+def test_a_demoted_manager_s_console_session_is_revoked(console, app):
+    manager_id, session_id = console_session(app)
+    cli = app.test_cli_runner()
+    cli.invoke(args=["manager", "create", "13900000009", "--password", MANAGER_PASSWORD])  # not the last manager
+    result = cli.invoke(args=["manager", "set-role", MANAGER_PHONE, "0"])
+    assert result.exit_code == 0, result.output
+    assert_signed_out(console)
+    revoked = [r for r in audit_rows(app, "session.revoked") if r[3].get("session_id") == session_id]
+    assert revoked == [(manager_id, None, "console", {"session_id": session_id, "reason": "console_not_manager"})]
+
+
+@pytest.mark.parametrize("key", ["ADMIN_CONSOLE_IDLE_MINUTES", "ADMIN_CONSOLE_SESSION_HOURS"])
+@pytest.mark.parametrize("value", [0, -1, "soon"])
+def test_console_time_limits_must_be_positive(database_url, key, value):
+    from helpers.apps import app_config
+
+    from lingo import create_app
+
+    with pytest.raises(RuntimeError, match=key):
+        create_app(app_config(database_url, **{key: value}))
+
+
 def test_a_console_sign_in_is_a_session_a_revocation_ends(console, staff, app):
     other = staff.make_manager("13900000009")
     manager_id, session_id = console_session(app)
@@ -538,3 +576,18 @@ def test_dashboard_counts_the_last_30_days_on_every_backend(console, staff, app,
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and body.count("<svg") == 3 and 'id="open-feedback">1<' in body
     assert "send_too_frequent" in body and "<td>modern</td>" not in body  # a column, not a row
+
+
+def test_a_failed_record_of_use_does_not_fail_the_page(console, clock, monkeypatch):
+    # The session's "last used" is written after the page, as for API tokens: a
+    # database hiccup there is logged, the page still answers.
+    from sqlalchemy.exc import OperationalError
+
+    from lingo.services import devices
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("UPDATE sessions", {}, Exception("Lock wait timeout exceeded"))
+
+    monkeypatch.setattr(devices, "touch", broken)
+    clock.advance(120)  # a use is due
+    assert console.get("/admin/").status_code == 200

@@ -105,6 +105,13 @@ def init_app(app: Flask) -> None:
     """Register the console: CSRF for its forms only, its blueprint, its HTML error pages."""
     from ..dialects import add_page_area
 
+    for key in ("ADMIN_CONSOLE_IDLE_MINUTES", "ADMIN_CONSOLE_SESSION_HOURS"):
+        try:
+            positive = float(app.config[key]) > 0
+        except (TypeError, ValueError):
+            positive = False
+        if not positive:
+            raise RuntimeError(f"{key} must be a positive number, not {app.config[key]!r}")
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _console_request only
     csrf.init_app(app)
     app.register_blueprint(bp)

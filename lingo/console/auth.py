@@ -26,7 +26,7 @@ from ..models.user import ROLE_MANAGER
 from ..senders import email_sender, sms_sender
 from ..services import codes, console, dashboard, devices
 from ..services.identity import EMAIL, Account
-from ..web import limits
+from ..web import guard, limits
 from ..web.parsing import client_ip
 from . import bp, page_message
 
@@ -70,14 +70,14 @@ def require_manager() -> Response | None:
     now = clock.now()
     manager_id = session.get("manager_id")
     if manager_id is not None and _older_than(session.get("seen"), now, _idle()):
-        session.clear()
+        _end(console.IDLE_REASON, now)
         flash("长时间未操作，已自动退出，请重新登录。", "error")
         manager_id = None
     user = db.session.get(User, manager_id) if manager_id is not None else None
     if manager_id is not None and (
         user is None or user.role != ROLE_MANAGER or not user.is_active or user.delete_after is not None
     ):
-        session.clear()
+        _end(console.NOT_MANAGER_REASON, now)
         flash("该账号已没有管理后台权限。", "error")
         user = None
     elif user is not None and not _session_live(session.get("console_session"), user.id, now):
@@ -95,8 +95,22 @@ def require_manager() -> Response | None:
 
 def _session_live(session_id: Any, manager_id: int, now: datetime) -> bool:
     """Whether the cookie's console session is the manager's and live (a cookie from
-    before console sessions existed names none: signed out)."""
-    return isinstance(session_id, int) and devices.live_session(session_id, user_id=manager_id, now=now)
+    before console sessions existed names none: signed out); its use is recorded when
+    the request ends."""
+    live = devices.live_session(session_id, user_id=manager_id, now=now) if isinstance(session_id, int) else None
+    if live is None:
+        return False
+    guard.record_use(session_id, live.last_used_at, now)
+    return True
+
+
+def _end(reason: str, now: datetime) -> None:
+    """End the cookie's sign-in: clear the cookie and revoke the session it names, so that
+    no copy of the cookie outlives it (``reason``: :data:`lingo.services.console.SIGN_OUT_REASON` …)."""
+    manager_id, session_id = session.get("manager_id"), session.get("console_session")
+    session.clear()
+    if isinstance(manager_id, int) and isinstance(session_id, int):
+        console.end_sign_in(manager_id, session_id, reason=reason, now=now)
 
 
 def _account(kind: str, key: str) -> Account:
@@ -221,10 +235,7 @@ def code_post() -> Response | str:
 @bp.post("/logout")
 def sign_out() -> Response:
     """Sign out (a form: POST with its CSRF token); audited."""
-    manager_id, session_id = session.get("manager_id"), session.get("console_session")
-    session.clear()
-    if isinstance(manager_id, int) and isinstance(session_id, int):
-        console.signed_out(manager_id, session_id, now=clock.now())
+    _end(console.SIGN_OUT_REASON, clock.now())
     flash("已退出登录。", "info")
     return redirect(url_for("console.sign_in"))
 

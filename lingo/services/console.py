@@ -30,8 +30,11 @@ from .transaction import use_case
 
 #: How the console's sign-in is audited (``sign_in.succeeded`` ``details.method``).
 METHOD = "password+code"
-#: The ``session.revoked`` reason of a console sign-out.
+#: ``session.revoked`` reasons of a console sign-in that ended: signed out, idle for
+#: ``ADMIN_CONSOLE_IDLE_MINUTES``, or its holder no longer an active manager.
 SIGN_OUT_REASON = "console_sign_out"
+IDLE_REASON = "console_idle"
+NOT_MANAGER_REASON = "console_not_manager"
 
 
 def _manager(user: User | None) -> User:
@@ -68,10 +71,12 @@ def check_password(account: Account, password: str, *, now: datetime) -> int:
 
 
 @use_case
-def signed_out(manager_id: int, session_id: int, *, now: datetime) -> None:
-    """A manager signed out of the console: the console session is revoked (``session.revoked``
-    ``{session_id, reason: console_sign_out}``, when it was still live). Commits."""
-    sessions.revoke_one(session_id, user_id=manager_id, now=now, reason=SIGN_OUT_REASON, actor_id=manager_id)
+def end_sign_in(manager_id: int, session_id: int, *, reason: str, now: datetime) -> None:
+    """A console sign-in ended (signed out, idle, no longer a manager): its session is revoked,
+    audited as ``session.revoked`` ``{session_id, reason}`` when it was still live, with the
+    manager as actor for a sign-out. Commits."""
+    actor_id = manager_id if reason == SIGN_OUT_REASON else None
+    sessions.revoke_one(session_id, user_id=manager_id, now=now, reason=reason, actor_id=actor_id)
 
 
 @dataclass(frozen=True)

@@ -138,16 +138,18 @@ def touch(session_id: int, now: datetime) -> bool:
     return changed(_TOUCH, params) == 1
 
 
-def live_session(session_id: int, *, user_id: int, now: datetime) -> bool:
-    """Whether the session ``session_id`` of ``user_id`` is live at ``now``; when it is, its use
-    is recorded (:func:`touch`, at most once per :data:`TOUCH_INTERVAL`). For sessions that have
-    no token to look up (the admin web console's)."""
+@dataclass(frozen=True)
+class Live:
+    """A session found live: its last recorded use (``None``: none since sign-in), for :func:`due`."""
+
+    last_used_at: datetime | None
+
+
+def live_session(session_id: int, *, user_id: int, now: datetime) -> Live | None:
+    """The session ``session_id`` of ``user_id`` when it is live at ``now``, else ``None``. For
+    sessions that have no token to look up (the admin web console's)."""
     row = db.session.execute(_LIVE_ONE, {"session_id": session_id, "user_id": user_id, "now": now}).first()
-    if row is None:
-        return False
-    if due(row.last_used_at, now):
-        touch(session_id, now)
-    return True
+    return None if row is None else Live(row.last_used_at)
 
 
 def live_sessions(user_id: int, *, current_session_id: int, now: datetime) -> list[Device]:

@@ -86,9 +86,16 @@ def current_session_id() -> int:
 def _seen(caller: sessions.Caller, now: datetime) -> None:
     """Keep who is calling on ``g``; record the session's use when the request ends, if it is due."""
     g.user_id, g.session_id = caller.user_id, caller.session_id
-    if "touch_session_id" not in g and devices.due(caller.last_used_at, now):
-        g.touch_session_id = caller.session_id
-        after_this_request(_touch(caller.session_id, now))
+    record_use(caller.session_id, caller.last_used_at, now)
+
+
+def record_use(session_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    """Record the use of ``session_id`` (last recorded at ``last_used_at``) when the request
+    ends, if it is due (:func:`lingo.services.devices.due`); once per request. A failure
+    there is logged, not answered: a missed "last used" is not worth failing a request."""
+    if "touch_session_id" not in g and devices.due(last_used_at, now):
+        g.touch_session_id = session_id
+        after_this_request(_touch(session_id, now))
 
 
 def _touch(session_id: int, now: datetime) -> Callable[[Response], Response]:
