@@ -192,7 +192,7 @@ def test_a_demoted_manager_s_console_session_is_revoked(console, app):
 
 
 @pytest.mark.parametrize("key", ["ADMIN_CONSOLE_IDLE_MINUTES", "ADMIN_CONSOLE_SESSION_HOURS"])
-@pytest.mark.parametrize("value", [0, -1, "soon"])
+@pytest.mark.parametrize("value", [0, -1, "soon", float("inf"), 10**8])
 def test_console_time_limits_must_be_positive(database_url, key, value):
     from helpers.apps import app_config
 
@@ -591,3 +591,26 @@ def test_a_failed_record_of_use_does_not_fail_the_page(console, clock, monkeypat
     monkeypatch.setattr(devices, "touch", broken)
     clock.advance(120)  # a use is due
     assert console.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("app_overrides", [{"ADMIN_CONSOLE_IDLE_MINUTES": 0.5}])
+def test_an_idle_time_of_half_a_minute_is_half_a_minute(console, clock):
+    clock.advance(20)
+    assert console.get("/admin/").status_code == 200
+    clock.advance(31)
+    assert_signed_out(console)
+
+
+def test_a_database_failure_while_ending_a_sign_in_still_signs_the_browser_out(console, app, clock, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from lingo.services import console as console_service
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("UPDATE sessions", {}, Exception("Lost connection"))
+
+    monkeypatch.setattr(console_service, "end_sign_in", broken)
+    clock.advance((app.config["ADMIN_CONSOLE_IDLE_MINUTES"] + 1) * 60)
+    r = console.get("/admin/")
+    assert r.status_code == 302 and "/admin/login" in r.headers["Location"]
+    assert_signed_out(console)

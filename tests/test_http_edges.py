@@ -243,7 +243,7 @@ class Gunicorn:
 
     def logs(self, until: str) -> dict[str, str]:
         """Every log file's text, once ``until`` is in one of them (gunicorn writes a request's
-        access line after its answer: on a busy machine, a while after) and a moment later."""
+        access line after its answer: on a busy machine, a while after), or after 15 s."""
         deadline = time.monotonic() + 15
         while True:
             time.sleep(0.3)

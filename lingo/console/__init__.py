@@ -23,6 +23,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from ..errors import DomainError, Error
 from ..web import client
 
+#: The console's time limits and the largest value each may have (a day idle, 30 days in all).
+TIME_LIMITS = {"ADMIN_CONSOLE_IDLE_MINUTES": 24 * 60, "ADMIN_CONSOLE_SESSION_HOURS": 30 * 24}
+
 bp = Blueprint(
     "console",
     __name__,
@@ -105,13 +108,13 @@ def init_app(app: Flask) -> None:
     """Register the console: CSRF for its forms only, its blueprint, its HTML error pages."""
     from ..dialects import add_page_area
 
-    for key in ("ADMIN_CONSOLE_IDLE_MINUTES", "ADMIN_CONSOLE_SESSION_HOURS"):
+    for key, most in TIME_LIMITS.items():
         try:
-            positive = float(app.config[key]) > 0
+            fits = 0 < float(app.config[key]) <= most
         except (TypeError, ValueError):
-            positive = False
-        if not positive:
-            raise RuntimeError(f"{key} must be a positive number, not {app.config[key]!r}")
+            fits = False
+        if not fits:
+            raise RuntimeError(f"{key} must be a number above 0 and at most {most}, not {app.config[key]!r}")
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked in _console_request only
     csrf.init_app(app)
     app.register_blueprint(bp)

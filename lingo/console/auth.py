@@ -12,10 +12,12 @@ once, whoever holds a copy of the cookie.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from .. import clock
@@ -30,6 +32,8 @@ from ..web import guard, limits
 from ..web.parsing import client_ip
 from . import bp, page_message
 
+log = logging.getLogger(__name__)
+
 #: Views anyone may open.
 PUBLIC = frozenset({"console.static", "console.sign_in", "console.sign_in_post", "console.code", "console.code_post"})
 #: How long the second step waits for its code.
@@ -39,7 +43,7 @@ MAX_PASSWORD = 128
 
 
 def _idle() -> timedelta:
-    return timedelta(minutes=int(current_app.config["ADMIN_CONSOLE_IDLE_MINUTES"]))
+    return timedelta(minutes=float(current_app.config["ADMIN_CONSOLE_IDLE_MINUTES"]))
 
 
 def _lifetime() -> timedelta:
@@ -110,7 +114,10 @@ def _end(reason: str, now: datetime) -> None:
     manager_id, session_id = session.get("manager_id"), session.get("console_session")
     session.clear()
     if isinstance(manager_id, int) and isinstance(session_id, int):
-        console.end_sign_in(manager_id, session_id, reason=reason, now=now)
+        try:
+            console.end_sign_in(manager_id, session_id, reason=reason, now=now)
+        except SQLAlchemyError:  # the browser is signed out all the same; the session ends at its expiry
+            log.error("could not revoke console session %s (%s)", session_id, reason, exc_info=True)
 
 
 def _account(kind: str, key: str) -> Account:
