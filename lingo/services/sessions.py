@@ -224,9 +224,7 @@ def open_session(user: User, policy: TokenPolicy, *, ip: str, now: datetime) -> 
     :raises DomainError: ``ACCOUNT_DISABLED`` for a disabled user,
         ``ACCOUNT_PENDING_DELETION`` while the person's deletion is pending.
     """
-    require_active(user)
-    if user.delete_after is not None:
-        raise DomainError(Error.ACCOUNT_PENDING_DELETION)
+    _require_may_sign_in(user)
     session_id = _insert_session(user.id, policy.client, ip=ip, now=now, expires_at=now + _session_lifetime(policy))
     return _issue(session_id, user, policy, now)
 
@@ -243,10 +241,15 @@ def open_console_session(user: User, *, ip: str, lifetime: timedelta, now: datet
     :returns: the session's id.
     :raises DomainError: as :func:`open_session`.
     """
+    _require_may_sign_in(user)
+    return _insert_session(user.id, CONSOLE, ip=ip, now=now, expires_at=now + lifetime)
+
+
+def _require_may_sign_in(user: User) -> None:
+    """:raises DomainError: ``ACCOUNT_DISABLED`` or ``ACCOUNT_PENDING_DELETION``."""
     require_active(user)
     if user.delete_after is not None:
         raise DomainError(Error.ACCOUNT_PENDING_DELETION)
-    return _insert_session(user.id, CONSOLE, ip=ip, now=now, expires_at=now + lifetime)
 
 
 def _insert_session(user_id: int, client: str, *, ip: str, now: datetime, expires_at: datetime) -> int:
